@@ -1,0 +1,40 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from .models import Membership, Message, Room, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    fieldsets = (*BaseUserAdmin.fieldsets, ("Peer support", {"fields": ("country",)}))
+    add_fieldsets = (*BaseUserAdmin.add_fieldsets, ("Peer support", {"fields": ("country",)}))
+    list_display = ("username", "country", "is_staff", "is_active", "date_joined")
+    list_filter = ("is_staff", "is_active", "groups", "country")
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ("user",)
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ("name", "topic", "slug", "is_private", "position", "last_seq")
+    list_filter = ("topic", "is_private")
+    prepopulated_fields = {"slug": ("name",)}
+    search_fields = ("name", "topic", "description")
+    inlines = [MembershipInline]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ("room", "seq", "author", "author_role", "created_at", "short_body")
+    list_filter = ("room", "author_role")
+    search_fields = ("body", "author__username")
+    raw_id_fields = ("author",)
+    readonly_fields = ("room", "seq", "author", "author_role", "client_id", "created_at")
+
+    @admin.display(description="body")
+    def short_body(self, message):
+        return message.body[:80]

@@ -1,0 +1,189 @@
+"""Room and lobby sockets: validate a frame, call a service, publish what it returns."""
+
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from . import events, presence, selectors, services
+from .clock import clock
+from .errors import ChatError
+from .validation import (
+    check_after_param,
+    check_body,
+    check_client_id,
+    check_limit,
+    check_seq,
+    parse_frame,
+)
+
+log = logging.getLogger(__name__)
+db = database_sync_to_async
+
+LOBBY_GROUP = "lobby"
+CLOSE_CODES = {"not_signed_in": 4401, "not_a_member": 4403, "room_not_found": 4404}
+
+
+class ChatFrameMixin:
+    """Fan-out handler shared by every socket: the event already carries the final text."""
+
+    async def chat_frame(self, event):
+        if event.get("exclude") != self.channel_name:
+            await self.send(text_data=event["text"])
+
+
+class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
+    room = None
+
+    async def connect(self):
+        user = self.scope["user"]
+        try:
+            if not user.is_authenticated:
+                raise ChatError("not_signed_in", "Sign in to join a room.")
+            after = check_after_param(self.scope["query_string"])
+            self.room = await db(services.enter_room)(self.scope["url_route"]["kwargs"]["slug"], user)
+        except ChatError as refusal:
+            await self.close(code=CLOSE_CODES.get(refusal.code, 4400))
+            return
+        self.user = user
+        self.last_typing = float("-inf")
+        presence.ensure_heartbeat()
+        # Join the group before reading history so nothing posted meanwhile is missed;
+        # a message seen twice is dropped by the client on its seq.
+        await self.channel_layer.group_add(self.room.group_name, self.channel_name)
+        state, joined = await db(self._enter)(after)
+        await self.accept()
+        await self.send(text_data=state)
+        if joined:
+            await self._publish_presence("join")
+
+    def _enter(self, after):
+        self.role = self.user.role
+        joined = services.open_connection(self.room, self.user, self.channel_name, presence.SERVER_ID)
+        services.beat(presence.SERVER_ID)
+        if after is None:
+            history, has_more = selectors.recent_messages(self.room, settings.CHAT["HISTORY_ON_CONNECT"]), None
+        else:
+            history, has_more = selectors.messages_after(self.room, after, settings.CHAT["REPLAY_MAX"])
+        online = [events.author_payload(u) for u in selectors.online_users(self.room)]
+        state = events.frame(
+            "room.state",
+            room=room_payload(self.room),
+            me=events.author_payload(self.user, self.role),
+            online=online,
+            history=[events.message_payload(m) for m in history],
+            has_more=has_more,
+        )
+        return state, joined
+
+    async def disconnect(self, code):
+        if self.room is None:
+            return
+        await self.channel_layer.group_discard(self.room.group_name, self.channel_name)
+        if await db(services.close_connection)(self.channel_name):
+            await self._publish_presence("leave")
+
+    async def _publish_presence(self, event):
+        me = events.author_payload(self.user, self.role)
+        await self.channel_layer.group_send(
+            self.room.group_name,
+            {"type": "chat.frame", "text": events.frame("presence", event=event, user=me)},
+        )
+        count = await db(selectors.online_count)(self.room)
+        await self.channel_layer.group_send(
+            LOBBY_GROUP,
+            {"type": "chat.frame", "text": events.frame("lobby.count", room=self.room.slug, online=count)},
+        )
+
+    async def receive(self, text_data=None, bytes_data=None):
+        client_id = None
+        try:
+            frame = parse_frame(text_data)
+            client_id = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
+            handler = self.HANDLERS.get(frame["type"])
+            if handler is None:
+                raise ChatError("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
+            await handler(self, frame)
+        except ChatError as refusal:
+            await self.send(text_data=events.error(refusal.code, refusal.detail, client_id))
+        except Exception:
+            log.exception("room frame failed")
+            await self.send(
+                text_data=events.error("server_error", "Something went wrong; please resend.", client_id)
+            )
+
+    async def on_message_send(self, frame):
+        client_id = check_client_id(frame.get("client_id"))
+        body = check_body(frame.get("body"))
+        posted = await db(services.post_message)(self.room, self.user, client_id, body)
+        text = events.message_new(posted.message)
+        if posted.created:
+            await self.channel_layer.group_send(self.room.group_name, {"type": "chat.frame", "text": text})
+        else:
+            await self.send(text_data=text)
+
+    async def on_history_fetch(self, frame):
+        before, after = frame.get("before"), frame.get("after")
+        if (before is None) == (after is None):
+            raise ChatError("invalid_history", "Send exactly one of before or after.")
+        limit = check_limit(frame.get("limit"), 50, settings.CHAT["HISTORY_PAGE_MAX"])
+        if before is not None:
+            page, has_more = await db(selectors.messages_before)(self.room, check_seq(before, "before"), limit)
+        else:
+            page, has_more = await db(selectors.messages_after)(self.room, check_seq(after, "after"), limit)
+        await self.send(
+            text_data=events.frame(
+                "history",
+                before=before,
+                after=after,
+                messages=[events.message_payload(m) for m in page],
+                has_more=has_more,
+            )
+        )
+
+    async def on_typing(self, frame):
+        now = clock.monotonic()
+        if now - self.last_typing < settings.CHAT["TYPING_THROTTLE_SECONDS"]:
+            return  # throttled quietly: typing is a hint, not a message
+        self.last_typing = now
+        me = events.author_payload(self.user, self.role)
+        await self.channel_layer.group_send(
+            self.room.group_name,
+            {"type": "chat.frame", "text": events.frame("typing", user=me), "exclude": self.channel_name},
+        )
+
+    HANDLERS = {
+        "message.send": on_message_send,
+        "history.fetch": on_history_fetch,
+        "typing": on_typing,
+    }
+
+
+def room_payload(room) -> dict:
+    return {
+        "slug": room.slug,
+        "name": room.name,
+        "topic": room.topic,
+        "description": room.description,
+        "guidelines": room.guidelines,
+    }
+
+
+class LobbyConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
+    """Live online counts for the lobby page."""
+
+    async def connect(self):
+        if not self.scope["user"].is_authenticated:
+            await self.close(code=4401)
+            return
+        await self.channel_layer.group_add(LOBBY_GROUP, self.channel_name)
+        await self.accept()
+        counts = await db(selectors.online_counts)()
+        await self.send(text_data=events.frame("lobby.state", online=counts))
+
+    async def disconnect(self, code):
+        await self.channel_layer.group_discard(LOBBY_GROUP, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        await self.send(text_data=events.error("unknown_type", "The lobby socket takes no frames."))

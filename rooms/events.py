@@ -1,0 +1,36 @@
+"""Server frames, serialised once per event and fanned out as ready-made text."""
+
+import json
+
+from .models import Message, User
+
+
+def author_payload(user: User, role: str | None = None) -> dict:
+    return {"id": user.pk, "name": user.username, "role": role or user.role}
+
+
+def message_payload(message: Message) -> dict:
+    return {
+        "id": message.pk,
+        "seq": message.seq,
+        "client_id": str(message.client_id),
+        "room": message.room.slug,
+        "author": author_payload(message.author, message.author_role),
+        "body": message.body,
+        "created_at": message.created_at.isoformat(),
+    }
+
+
+def frame(type_: str, **fields) -> str:
+    return json.dumps({"type": type_, **fields}, ensure_ascii=False, separators=(",", ":"))
+
+
+def message_new(message: Message) -> str:
+    return frame("message.new", message=message_payload(message))
+
+
+def error(code: str, detail: str, client_id: str | None = None) -> str:
+    fields = {"code": code, "detail": detail}
+    if client_id is not None:
+        fields["client_id"] = client_id
+    return frame("error", **fields)

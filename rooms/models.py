@@ -1,0 +1,118 @@
+import uuid
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.validators import MinLengthValidator
+from django.db import models
+from django.utils.functional import cached_property
+from django_countries.fields import CountryField
+
+FACILITATORS_GROUP = "Facilitators"
+
+
+class Role(models.TextChoices):
+    PEER = "peer"
+    FACILITATOR = "facilitator"
+    ADMIN = "admin"
+
+
+class User(AbstractUser):
+    """A person, known to others only by a pseudonym (`username`)."""
+
+    username = models.CharField(
+        "pseudonym",
+        max_length=32,
+        unique=True,
+        validators=[UnicodeUsernameValidator(), MinLengthValidator(2)],
+        help_text="2-32 characters: letters, digits and @/./+/-/_ only.",
+        error_messages={"unique": "That pseudonym is taken."},
+    )
+    email = models.EmailField("e-mail (optional)", blank=True)
+    country = CountryField(blank=True, help_text="Used to show the right hotline.")
+
+    @cached_property
+    def role(self) -> str:
+        if self.is_superuser or self.is_staff:
+            return Role.ADMIN
+        if self.groups.filter(name=FACILITATORS_GROUP).exists():
+            return Role.FACILITATOR
+        return Role.PEER
+
+    @property
+    def is_facilitator(self) -> bool:
+        return self.role in (Role.FACILITATOR, Role.ADMIN)
+
+
+class Room(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=80)
+    topic = models.CharField(max_length=60, help_text="Lobby heading the room is listed under.")
+    description = models.CharField(max_length=280, blank=True)
+    guidelines = models.TextField(blank=True)
+    is_private = models.BooleanField(
+        default=False, help_text="Only members may join (e.g. a private support room)."
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    # The last seq handed out; incremented in the same transaction that stores a message,
+    # so seq is gapless even when that transaction rolls back.
+    last_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def group_name(self) -> str:
+        return f"room.{self.pk}"
+
+
+class Membership(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="one_membership")]
+
+
+class Message(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveBigIntegerField()
+    author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="messages")
+    author_role = models.CharField(max_length=16, choices=Role.choices, default=Role.PEER)
+    client_id = models.UUIDField(default=uuid.uuid4)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["room", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seq"], name="one_seq_per_room"),
+            models.UniqueConstraint(fields=["author", "client_id"], name="idempotent_send"),
+        ]
+
+    def __str__(self):
+        return f"{self.room.slug}#{self.seq}"
+
+
+class ServerProcess(models.Model):
+    """One running web process; presence rows of a process that stops beating are stale."""
+
+    id = models.CharField(primary_key=True, max_length=40)
+    seen_at = models.DateTimeField()
+
+
+class Connection(models.Model):
+    """One open room socket: who is online where, shared by every process."""
+
+    channel_name = models.CharField(primary_key=True, max_length=200)
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="connections")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="connections")
+    server = models.ForeignKey(ServerProcess, on_delete=models.CASCADE, related_name="connections")
+    connected_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["room", "user"])]

@@ -1,0 +1,69 @@
+"""Reads. The database is the source of truth for history and presence."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count
+
+from .clock import clock
+from .models import Connection, Membership, Message, Room, User
+
+
+def _messages(room: Room):
+    return Message.objects.filter(room=room).select_related("author", "room")
+
+
+def recent_messages(room: Room, limit: int) -> list[Message]:
+    return list(reversed(_messages(room).order_by("-seq")[:limit]))
+
+
+def messages_before(room: Room, before: int, limit: int) -> tuple[list[Message], bool]:
+    """Up to `limit` messages with seq < before, oldest first, and whether older ones exist."""
+    page = list(_messages(room).filter(seq__lt=before).order_by("-seq")[: limit + 1])
+    return list(reversed(page[:limit])), len(page) > limit
+
+
+def messages_after(room: Room, after: int, limit: int) -> tuple[list[Message], bool]:
+    """Up to `limit` messages with seq > after, oldest first, and whether newer ones exist."""
+    page = list(_messages(room).filter(seq__gt=after).order_by("seq")[: limit + 1])
+    return page[:limit], len(page) > limit
+
+
+def _live_connections():
+    stale_after = timedelta(seconds=3 * settings.CHAT["PRESENCE_HEARTBEAT_SECONDS"])
+    return Connection.objects.filter(server__seen_at__gte=clock.now() - stale_after)
+
+
+def online_users(room: Room) -> list[User]:
+    user_ids = _live_connections().filter(room=room).values("user_id")
+    return list(User.objects.filter(pk__in=user_ids).order_by("username"))
+
+
+def online_count(room: Room) -> int:
+    return _live_connections().filter(room=room).values("user_id").distinct().count()
+
+
+def online_counts() -> dict[str, int]:
+    rows = (
+        _live_connections()
+        .values("room__slug")
+        .annotate(n=Count("user_id", distinct=True))
+    )
+    return {row["room__slug"]: row["n"] for row in rows}
+
+
+def visible_rooms(user: User):
+    """Public rooms for everyone, plus private rooms the user belongs to."""
+    public = Room.objects.filter(is_private=False)
+    if not user.is_authenticated:
+        return public
+    mine = Room.objects.filter(is_private=True, memberships__user=user)
+    return (public | mine).distinct().order_by("position", "name")
+
+
+def is_member(room: Room, user: User) -> bool:
+    return Membership.objects.filter(room=room, user=user).exists()
+
+
+def user_online_in(room: Room, user: User) -> bool:
+    return _live_connections().filter(room=room, user=user).exists()

@@ -1,0 +1,42 @@
+from itertools import groupby
+
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from . import selectors
+from .forms import SignupForm
+from .models import Room
+
+
+@login_required
+def lobby(request):
+    rooms = list(selectors.visible_rooms(request.user).order_by("topic", "position", "name"))
+    counts = selectors.online_counts()
+    for room in rooms:
+        room.online = counts.get(room.slug, 0)
+    topics = [(topic, list(group)) for topic, group in groupby(rooms, key=lambda r: r.topic)]
+    return render(request, "rooms/lobby.html", {"topics": topics})
+
+
+@login_required
+def room(request, slug):
+    room = get_object_or_404(Room, slug=slug)
+    if room.is_private and not selectors.is_member(room, request.user):
+        raise PermissionDenied("This room is private.")
+    config = {"slug": room.slug, "me": {"id": request.user.pk, "name": request.user.username}}
+    return render(request, "rooms/room.html", {"room": room, "room_config": config})
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("lobby")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("lobby")
+    return render(request, "registration/signup.html", {"form": form})
