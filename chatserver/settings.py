@@ -147,8 +147,9 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-# Serving straight from the app folders keeps `make run` free of a collectstatic step.
+# Serving straight from the app folders keeps deployment free of a collectstatic step;
+# set STATIC_ROOT (and WHITENOISE_USE_FINDERS=0) to serve collected, hashed files instead.
+STATIC_ROOT = env.str("STATIC_ROOT", default=None)
 WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=True)
 WHITENOISE_AUTOREFRESH = DEBUG
 

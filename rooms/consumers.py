@@ -60,8 +60,8 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
 
     def _enter(self, after):
         self.role = self.user.role
-        joined = services.open_connection(self.room, self.user, self.channel_name, presence.SERVER_ID)
         services.beat(presence.SERVER_ID)
+        joined = services.open_connection(self.room, self.user, self.channel_name, presence.SERVER_ID)
         if after is None:
             history, has_more = selectors.recent_messages(self.room, settings.CHAT["HISTORY_ON_CONNECT"]), None
         else:
@@ -88,7 +88,11 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         me = events.author_payload(self.user, self.role)
         await self.channel_layer.group_send(
             self.room.group_name,
-            {"type": "chat.frame", "text": events.frame("presence", event=event, user=me)},
+            {
+                "type": "chat.frame",
+                "text": events.frame("presence", event=event, user=me),
+                "exclude": self.channel_name,  # room.state already told the joiner
+            },
         )
         count = await db(selectors.online_count)(self.room)
         await self.channel_layer.group_send(

@@ -1,0 +1,93 @@
+import pytest
+from django.urls import reverse
+
+from rooms.models import Membership, Room, User
+
+pytestmark = pytest.mark.django_db
+
+
+def signup(client, **overrides):
+    data = {"username": "newbie", "password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase",
+            "country": "AU", "email": ""}
+    data.update(overrides)
+    return client.post(reverse("signup"), data)
+
+
+def test_signup_with_pseudonym_password_and_country_logs_you_in(client):
+    response = signup(client)
+    assert response.status_code == 302 and response.url == reverse("lobby")
+    user = User.objects.get(username="newbie")
+    assert user.country.code == "AU" and user.email == ""
+    assert client.get(reverse("lobby")).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["a", "x" * 33, "has space", "<script>"])
+def test_signup_refuses_bad_pseudonyms(client, name):
+    response = signup(client, username=name)
+    assert response.status_code == 200
+    assert not User.objects.filter(username=name).exists()
+    assert response.context["form"].errors["username"]
+
+
+def test_pseudonyms_are_unique_whatever_the_case(client, alice):
+    response = signup(client, username="ALICE")
+    assert "That pseudonym is taken." in response.context["form"].errors["username"]
+
+
+def test_signup_requires_a_country(client):
+    response = signup(client, country="")
+    assert response.context["form"].errors["country"]
+
+
+def test_login_and_logout(client, alice):
+    response = client.post(reverse("login"), {"username": "alice", "password": "x-pass-12345"})
+    assert response.status_code == 302
+    assert client.get(reverse("lobby")).status_code == 200
+    client.post(reverse("logout"))
+    assert client.get(reverse("lobby")).status_code == 302
+
+
+def test_pages_need_login(client, anxiety):
+    for url in (reverse("lobby"), reverse("room", args=["anxiety"])):
+        response = client.get(url)
+        assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+def test_lobby_groups_rooms_by_topic_with_description_guidelines_and_online(client, alice, anxiety, grief):
+    client.force_login(alice)
+    html = client.get(reverse("lobby")).content.decode()
+    assert "Mental health" in html and "Life events" in html
+    assert "Grief &amp; Loss" in html  # escaped
+    assert "Be kind." in html
+    assert 'data-room-count="anxiety">0<' in html
+
+
+def test_room_page_shows_guidelines_and_config_without_inline_script(client, alice, anxiety):
+    client.force_login(alice)
+    html = client.get(reverse("room", args=["anxiety"])).content.decode()
+    assert "Be kind." in html
+    assert 'id="room-config" type="application/json"' in html
+    assert 'aria-live="polite"' in html
+    assert "<script>" not in html  # scripts are modules from /static/, so a strict CSP can apply
+
+
+def test_room_names_are_escaped(client, alice):
+    Room.objects.create(slug="x", name="<img src=x onerror=alert(1)>", topic="T")
+    client.force_login(alice)
+    html = client.get(reverse("room", args=["x"])).content.decode()
+    assert "<img src=x" not in html and "&lt;img src=x" in html
+
+
+def test_private_room_page_is_forbidden_to_non_members(client, alice, bob):
+    room = Room.objects.create(slug="support-1", name="Support", topic="Private", is_private=True)
+    Membership.objects.create(room=room, user=bob)
+    client.force_login(alice)
+    assert client.get(reverse("room", args=["support-1"])).status_code == 403
+    assert b"support-1" not in client.get(reverse("lobby")).content
+    client.force_login(bob)
+    assert client.get(reverse("room", args=["support-1"])).status_code == 200
+
+
+def test_unknown_room_is_404(client, alice):
+    client.force_login(alice)
+    assert client.get(reverse("room", args=["nope"])).status_code == 404

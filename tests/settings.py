@@ -1,0 +1,14 @@
+"""Production-style settings (DEBUG off) for the suite; only the secret is supplied here."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+
+from chatserver.settings import *  # noqa: E402,F403
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import tempfile
+
+    # A file, like production: the in-memory shared-cache database fails with "table is
+    # locked" under concurrent writers instead of waiting, so it would hide real behaviour.
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"chat-test-{os.getpid()}.sqlite3")}  # noqa: F405
