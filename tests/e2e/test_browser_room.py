@@ -1,0 +1,75 @@
+"""People in a real browser (Debian's Chromium) against a real Daphne process."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+
+def test_two_people_see_each_others_messages_live(embedded_site, signed_in_page):
+    base = f"http://127.0.0.1:{embedded_site.start_daphne()}"
+    river = signed_in_page(base, "river", "demo-river-pass")
+    sky = signed_in_page(base, "sky", "demo-sky-pass", viewport={"width": 390, "height": 844})  # a phone
+
+    expect(river.locator("[data-room-count=anxiety]")).to_have_text("0")
+    sky.goto("/rooms/anxiety/")
+    expect(sky.locator("#status")).to_have_text("Connected")
+    expect(river.locator("[data-room-count=anxiety]")).to_have_text("1")  # the lobby updates live
+
+    river.click("text=Anxiety")
+    expect(river.locator("#status")).to_have_text("Connected")
+    expect(sky.locator("#online")).to_contain_text("river")
+    expect(sky.locator("#online-count")).to_have_text("2")
+
+    river.fill("#body", "Hi sky, rough day here <b>honestly</b>")
+    river.keyboard.press("Enter")
+    expect(sky.locator("#messages li").last).to_contain_text("Hi sky, rough day here <b>honestly</b>")
+    expect(sky.locator("#messages li b")).to_have_count(0)  # shown as text, not markup
+
+    sky.fill("#body", "I'm here, want to talk about it?")
+    sky.click("button:has-text('Send')")
+    expect(river.locator("#messages li").last).to_contain_text("I'm here, want to talk about it?")
+    expect(river.locator("#messages li .author").last).to_have_text("sky")
+
+    river.locator("#body").press_sequentially("typing")
+    expect(sky.locator("#typing")).to_have_text("river is typing…")
+
+
+def test_page_reconnects_by_itself_and_fetches_what_it_missed(embedded_site, signed_in_page, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.e2e.servers import ROOT, stop, wait_for_port
+
+    port = embedded_site.start_daphne()
+    base = f"http://127.0.0.1:{port}"
+    sky = signed_in_page(base, "sky", "demo-sky-pass")
+    sky.goto("/rooms/open-room/")
+    expect(sky.locator("#status")).to_have_text("Connected")
+
+    # The server goes away; messages are written meanwhile; the server comes back on the same port.
+    stop(embedded_site.servers.pop())
+    expect(sky.locator("#status")).to_contain_text("Reconnecting")
+    sky.fill("#body", "sent while offline")
+    sky.keyboard.press("Enter")
+    expect(sky.locator("#messages li.pending")).to_have_count(1)
+    embedded_site.manage("shell", "-v0", "-c", (
+        "import uuid; from rooms.models import Room, User; from rooms.services import post_message; "
+        "room = Room.objects.get(slug='open-room'); river = User.objects.get(username='river'); "
+        "[post_message(room, river, uuid.uuid4(), f'missed {i}') for i in range(3)]"
+    ))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatserver.asgi:application"],
+        cwd=ROOT, env=embedded_site.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    embedded_site.servers.append(process)
+    wait_for_port(port, process)
+    expect(sky.locator("#status")).to_have_text("Connected", timeout=20000)
+    expect(sky.locator("#messages li .body")).to_have_text(
+        ["missed 0", "missed 1", "missed 2", "sent while offline"]
+    )
+    expect(sky.locator("#messages li.pending")).to_have_count(0)
+    stored = embedded_site.manage("shell", "-v0", "-c", (
+        "from rooms.models import Message; print(Message.objects.filter(body='sent while offline').count())"
+    ))
+    assert stored.strip() == "1"

@@ -1,0 +1,87 @@
+"""Two real Daphne processes sharing one redis-server and one database."""
+
+import asyncio
+import json
+import uuid
+
+import pytest
+from websockets.asyncio.client import connect
+
+from tests.e2e.servers import login
+
+pytestmark = pytest.mark.e2e
+
+
+async def open_room(port, session, slug="anxiety", after=None):
+    url = f"ws://127.0.0.1:{port}/ws/rooms/{slug}/" + (f"?after={after}" if after is not None else "")
+    ws = await connect(url, origin=f"http://127.0.0.1:{port}", additional_headers={"Cookie": f"sessionid={session}"})
+    return ws, await next_of(ws, "room.state")
+
+
+async def next_of(ws, type_, timeout=10):
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame["type"] == type_:
+                return frame
+
+
+async def say(ws, body):
+    await ws.send(json.dumps({"type": "message.send", "client_id": str(uuid.uuid4()), "body": body}))
+
+
+async def test_message_crosses_processes_and_reconnect_to_other_process_replays(redis_site):
+    one, two = redis_site.start_daphne(), redis_site.start_daphne()
+    river = login(one, "river", "demo-river-pass")
+    sky = login(two, "sky", "demo-sky-pass")
+
+    a, _ = await open_room(one, river)
+    b, _ = await open_room(two, sky)
+    await say(a, "hello from process one")
+    await next_of(a, "message.new")  # river's own copy
+    received = (await next_of(b, "message.new"))["message"]
+    assert received["body"] == "hello from process one"
+    assert received["author"]["name"] == "river"
+    last_seen = received["seq"]
+
+    # sky drops; river keeps talking on process one; sky comes back on process TWO.
+    await b.close()
+    for i in range(3):
+        await say(a, f"while you were away {i}")
+        await next_of(a, "message.new")
+    b, state = await open_room(two, sky, after=last_seen)
+    assert [m["body"] for m in state["history"]] == [f"while you were away {i}" for i in range(3)]
+    assert [m["seq"] for m in state["history"]] == [last_seen + 1, last_seen + 2, last_seen + 3]
+
+    # and live traffic keeps flowing the other way too
+    await say(b, "back again")
+    assert (await next_of(a, "message.new"))["message"]["body"] == "back again"
+    await a.close()
+    await b.close()
+
+
+async def test_presence_is_shared_between_processes(redis_site):
+    one, two = redis_site.start_daphne(), redis_site.start_daphne()
+    a, _ = await open_room(one, login(one, "river", "demo-river-pass"))
+    b, state = await open_room(two, login(two, "sky", "demo-sky-pass"))
+    assert {u["name"] for u in state["online"]} == {"river", "sky"}
+    joined = await next_of(a, "presence")
+    assert (joined["event"], joined["user"]["name"]) == ("join", "sky")
+    await b.close()
+    left = await next_of(a, "presence")
+    assert (left["event"], left["user"]["name"]) == ("leave", "sky")
+    await a.close()
+
+
+async def test_anonymous_and_cross_origin_handshakes_are_refused_by_a_real_server(embedded_site):
+    from websockets.exceptions import InvalidStatus
+
+    port = embedded_site.start_daphne()
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(f"ws://127.0.0.1:{port}/ws/rooms/anxiety/", origin=f"http://127.0.0.1:{port}")
+    assert refused.value.response.status_code == 403
+    session = login(port, "river", "demo-river-pass")
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(f"ws://127.0.0.1:{port}/ws/rooms/anxiety/", origin="https://evil.example",
+                      additional_headers={"Cookie": f"sessionid={session}"})
+    assert refused.value.response.status_code == 403
