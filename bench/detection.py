@@ -1,0 +1,171 @@
+"""Measure the crisis detector: python -m bench.detection [FILE ...] [--errors SPLIT].
+
+With no FILE it reads the project's labelled set (bench/data/messages.tsv: split, level, text).
+A FILE with the columns Tweet,Suicide (the public set in ../shared/eval/) is scored as flagged
+(level >= distress) against "Potential Suicide post".
+"""
+
+import argparse
+import csv
+import random
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from escalation.detection import Level, assess
+
+PROJECT_SET = Path(__file__).resolve().parent / "data" / "messages.tsv"
+# Unlabelled everyday room talk, used only to make throughput traffic look like a real room.
+ORDINARY_CHAT = Path(__file__).resolve().parent / "data" / "ordinary_chat.txt"
+LEVELS = [level.value for level in Level]
+# A "hard" negative carries words a keyword list would fire on.
+RISKY_WORDS = re.compile(
+    r"di(e|ed|ing)|dead|death|kill|suicid|cut|hurt|harm|pills?|overdose|bridge|jump|goodbye|bye|"
+    r"rope|knife|gun|end (it|things)|hopeless|worthless|burden|wake up|tonight|sober|relapse|88",
+    re.I,
+)
+
+
+def read_project_set(path: Path) -> list[tuple[str, str, str]]:
+    with path.open(encoding="utf-8") as f:
+        return [(row["split"], row["level"], row["text"]) for row in csv.DictReader(f, delimiter="\t")]
+
+
+def read_public_csv(path: Path) -> list[tuple[str, bool]]:
+    rows = []
+    with path.open(encoding="utf-8", errors="replace", newline="") as f:
+        for row in csv.DictReader(f):
+            rows.append((_repair(row["Tweet"]), row["Suicide"].strip().startswith("Potential")))
+    return rows
+
+
+def _repair(text: str) -> str:
+    """The public set's UTF-8 was decoded as Latin-1 once ("iâ\\x80\\x99m"); undo that."""
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+
+
+def score_project(rows, show_errors: str | None) -> None:
+    for split in ("tune", "holdout", "all"):
+        chosen = [(lvl, text) for s, lvl, text in rows if split == "all" or s == split]
+        predicted = [assess(text).level.value for _, text in chosen]
+        truth = [lvl for lvl, _ in chosen]
+        print(f"\n== project set, split={split}: {len(chosen)} messages ==")
+        _tier_report(truth, predicted)
+        _flag_report(truth, predicted, threshold="crisis")
+        imminent = [p for t, p in zip(truth, predicted) if t == "imminent"]
+        print(f"imminent recall: {sum(p == 'imminent' for p in imminent) / max(1, len(imminent)):.3f}")
+        negatives = [text for lvl, text in chosen if lvl == "none"]
+        hard = sum(bool(RISKY_WORDS.search(t)) for t in negatives)
+        print(f"none messages: {len(negatives)}, hard negatives: {hard} ({hard / max(1, len(negatives)):.0%})")
+        if show_errors == split:
+            for (t, text), p in zip(chosen, predicted):
+                if t != p:
+                    print(f"  MISS want={t:9} got={p:9} {text}")
+
+
+def _tier_report(truth, predicted) -> None:
+    confusion = Counter(zip(truth, predicted))
+    print("confusion (rows = labelled, columns = predicted):")
+    print(" " * 10 + "".join(f"{lvl:>10}" for lvl in LEVELS))
+    for t in LEVELS:
+        print(f"{t:>10}" + "".join(f"{confusion[(t, p)]:>10}" for p in LEVELS))
+    print(f"{'tier':>10}{'precision':>11}{'recall':>9}")
+    for lvl in LEVELS:
+        tp = confusion[(lvl, lvl)]
+        precision = tp / max(1, sum(confusion[(t, lvl)] for t in LEVELS))
+        recall = tp / max(1, sum(confusion[(lvl, p)] for p in LEVELS))
+        print(f"{lvl:>10}{precision:>11.3f}{recall:>9.3f}")
+
+
+def _flag_report(truth, predicted, threshold: str) -> None:
+    rank = {lvl: i for i, lvl in enumerate(LEVELS)}
+    positive = [rank[t] >= rank[threshold] for t in truth]
+    flagged = [rank[p] >= rank[threshold] for p in predicted]
+    _binary(positive, flagged, f"flagged = {threshold} or higher")
+    none_flagged = [f for t, f in zip(truth, flagged) if t == "none"]
+    print(f"'none' flagged as {threshold}+: {sum(none_flagged)}/{len(none_flagged)} = "
+          f"{sum(none_flagged) / max(1, len(none_flagged)):.3f}")
+
+
+def _binary(positive, flagged, label) -> None:
+    tp = sum(p and f for p, f in zip(positive, flagged))
+    fp = sum(f and not p for p, f in zip(positive, flagged))
+    fn = sum(p and not f for p, f in zip(positive, flagged))
+    negatives = sum(not p for p in positive)
+    precision = tp / max(1, tp + fp)
+    recall = tp / max(1, tp + fn)
+    f1 = 2 * precision * recall / max(1e-9, precision + recall)
+    print(f"{label}: precision {precision:.3f}, recall {recall:.3f}, F1 {f1:.3f}, "
+          f"false-flag rate {fp / max(1, negatives):.3f} ({fp}/{negatives})")
+
+
+def score_public(path: Path, show_errors: bool) -> None:
+    rows = read_public_csv(path)
+    flagged = [assess(text).level >= Level.DISTRESS for text, _ in rows]
+    print(f"\n== {path.name}: {len(rows)} posts, flagged = distress or higher ==")
+    _binary([label for _, label in rows], flagged, "public set")
+    if show_errors:
+        for (text, label), f in zip(rows, flagged):
+            if label != f:
+                print(f"  {'MISSED' if label else 'FALSE '} {text[:140]!r}")
+
+
+def throughput(rows, count: int = 20000) -> None:
+    """Messages of 200 characters, built from the labelled set, timed on one core.
+
+    "room traffic": each piece of a message is everyday chat (90%), a hard negative from the
+    labelled set (7%) or a flagged message (3%). "worst case": every piece from the labelled set,
+    so nearly every message holds a near-miss or a signal and pays for context checks and spans.
+    """
+    rng = random.Random(7)
+    ordinary = ORDINARY_CHAT.read_text(encoding="utf-8").splitlines()
+    benign = [text for _, level, text in rows if level == "none"]
+    risky = [text for _, level, text in rows if level != "none"]
+    every = benign + risky
+
+    def room_piece():
+        roll = rng.random()
+        return rng.choice(ordinary if roll < 0.90 else benign if roll < 0.97 else risky)
+
+    def message(piece):
+        text = piece()
+        while len(text) < 200:
+            text += " " + piece()
+        return text[:200]
+
+    corpora = {
+        "room traffic": [message(room_piece) for _ in range(count)],
+        "worst case": [message(lambda: rng.choice(every)) for _ in range(count)],
+    }
+    assess(corpora["room traffic"][0])  # load the lexicon outside the timing
+    print()
+    for name, messages in corpora.items():
+        started = time.perf_counter()
+        for text in messages:
+            assess(text)
+        elapsed = time.perf_counter() - started
+        print(f"throughput ({name}): {count} messages of 200 characters in {elapsed:.2f} s = "
+              f"{count / elapsed:,.0f} messages/s on one core ({elapsed / count * 1e6:.1f} µs each)")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="*", type=Path)
+    parser.add_argument("--errors", choices=["tune", "holdout", "all", "public"],
+                        help="list the misclassified messages of one split (tune on 'tune' only)")
+    args = parser.parse_args(argv)
+    rows = read_project_set(PROJECT_SET)
+    score_project(rows, args.errors)
+    for path in args.files:
+        score_public(path, args.errors == "public")
+    throughput(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""Load a language's lexicon files and compile their phrases. Format: lexicon/README.md."""
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .levels import Level
+from .normalize import Normalizer, squeeze
+
+LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
+_SECTION = re.compile(r"^\[([^\]]+)\]\s*$")
+_TOKEN = re.compile(r"\[[^\]]+\]|\([^)]+\)|\S+")
+_GAP = re.compile(r"~(\d+)")
+_NUMBER = re.compile(r"#(\d+)")
+# Words too common to be a phrase's anchor: anchoring on them would try the phrase on most messages.
+_COMMON = set(
+    "i me my to the a an and of is it not do be am you your in on at so that this have for with "
+    "just like want feel can will no all are was he she they what if get go going about up out of "
+    "off by or as we us our them his her their from there one really been would could should".split()
+)
+
+
+_COMMON_KEYS = {squeeze(w)[:3] for w in _COMMON}
+
+
+class LexiconError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, eq=False)
+class Phrase:
+    source: str  # as written in the file, for the facilitator: why it fired
+    category: str
+    level: Level
+    flags: frozenset
+    regex: re.Pattern
+    minimums: tuple[int, ...]  # thresholds for the #N number slots, in order
+    anchors: frozenset  # first three letters of words one of which must be present
+    required: frozenset  # keys of required words that have one spelling: all must be present
+    requirements: tuple  # for required words with several spellings: one key of each
+
+
+@dataclass
+class Lexicon:
+    language: str
+    phrases: list[Phrase]
+    allow: list[Phrase]
+    cues: dict[str, set[str]]  # negation, past, present, fiction, laughter, persons ...
+    normalizer: Normalizer
+    risk_index: dict[str, list[Phrase]] = field(default_factory=dict)  # phrases with a tier
+    raiser_index: dict[str, list[Phrase]] = field(default_factory=dict)  # means, timing ...
+    allow_index: dict[str, list[Phrase]] = field(default_factory=dict)
+
+    def __post_init__(self):
+        for phrase in self.phrases:
+            index = self.raiser_index if phrase.level == Level.NONE else self.risk_index
+            for anchor in phrase.anchors:
+                index.setdefault(anchor, []).append(phrase)
+        for phrase in self.allow:
+            for anchor in phrase.anchors:
+                self.allow_index.setdefault(anchor, []).append(phrase)
+
+    def candidates(self, keys: set[str], index: dict[str, list[Phrase]]) -> list[Phrase]:
+        """Phrases of `index` whose required words are all present: the only ones that can match."""
+        found: list[Phrase] = []
+        for key in keys.intersection(index):
+            for phrase in index[key]:
+                if phrase.required <= keys and phrase not in found:
+                    for options in phrase.requirements:
+                        if options.isdisjoint(keys):
+                            break
+                    else:
+                        found.append(phrase)
+        return found
+
+
+def read_sections(path: Path) -> list[tuple[str, list[str]]]:
+    sections: list[tuple[str, list[str]]] = []
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = "" if raw.lstrip().startswith("#") else raw.strip()  # whole-line comments only: #N is a number slot
+        if not line:
+            continue
+        header = _SECTION.match(line)
+        if header:
+            sections.append((header.group(1).strip(), []))
+        elif not sections:
+            raise LexiconError(f"{path.name}:{number}: a line before the first [section]")
+        else:
+            sections[-1][1].append(line)
+    return sections
+
+
+def _pairs(lines: list[str], path: Path) -> dict[str, str]:
+    pairs = {}
+    for line in lines:
+        if "=" not in line:
+            raise LexiconError(f"{path.name}: expected 'from = to', got {line!r}")
+        key, value = (part.strip() for part in line.split("=", 1))
+        pairs[key] = value
+    return pairs
+
+
+def load(language: str = "en", directory: Path = LEXICON_DIR) -> Lexicon:
+    folder = directory / language
+    norm = dict(read_sections(folder / "normalize.txt"))
+    sets = {name: "|".join(squeeze(w.replace("_", " ")) for w in words) for name, words in _word_sets(folder)}
+    cues = {name: {squeeze(w) for w in lines} for name, lines in read_sections(folder / "cues.txt")}
+    raw_signals = []
+    for header, lines in read_sections(folder / "signals.txt"):
+        category, level, *flags = header.split()
+        try:
+            level = Level(level)
+        except ValueError:
+            raise LexiconError(f"signals.txt: [{header}]: unknown level {level!r}") from None
+        raw_signals += [(line, category, level, frozenset(flags)) for line in lines]
+
+    vocabulary = set()
+    for line, *_ in raw_signals:
+        vocabulary |= set(re.findall(r"[a-z]+", _expand_sets(line, sets)))
+    vocabulary = {squeeze(w) for w in vocabulary if len(w) > 1}
+    normalizer = Normalizer(
+        textspeak=_pairs(norm.get("textspeak", []), folder / "normalize.txt"),
+        emoji=_pairs(norm.get("emoji", []), folder / "normalize.txt"),
+        misspellings={k: squeeze(v) for k, v in _pairs(norm.get("misspellings", []), folder / "normalize.txt").items()},
+        vocabulary=vocabulary,
+    )
+    phrases = [compile_phrase(line, category, level, flags, sets) for line, category, level, flags in raw_signals]
+    allow = [compile_phrase(line, "allow", Level.NONE, frozenset(), sets)
+             for _, lines in read_sections(folder / "allow.txt") for line in lines]
+    return Lexicon(language, phrases, allow, cues, normalizer)
+
+
+def _word_sets(folder: Path):
+    for name, lines in read_sections(folder / "sets.txt"):
+        yield name, [w for line in lines for w in line.split()]
+
+
+def _expand_sets(line: str, sets: dict[str, str]) -> str:
+    """@name -> (a|b|c); inside a group, "my @family" becomes "my a|my b|my c" (no nesting)."""
+
+    def words_of(name: str) -> list[str]:
+        if name not in sets:
+            raise LexiconError(f"unknown word set @{name} in {line!r}")
+        return sets[name].split("|")
+
+    def expand_group(match):
+        options = []
+        for option in match.group(1).split("|"):
+            found = re.search(r"@([a-z_]+)", option)
+            if found:
+                options += [option[:found.start()] + w + option[found.end():] for w in words_of(found.group(1))]
+            else:
+                options.append(option)
+        return "(" + "|".join(options) + ")"
+
+    line = re.sub(r"\(([^()]*@[a-z_]+[^()]*)\)", expand_group, line)
+    return re.sub(r"@([a-z_]+)", lambda m: "(" + "|".join(words_of(m.group(1))) + ")", line)
+
+
+def compile_phrase(line: str, category: str, level: Level, flags: frozenset, sets: dict[str, str]) -> Phrase:
+    expanded = _expand_sets(line, sets)
+    tokens = _TOKEN.findall(expanded)
+    if not tokens or tokens[0].startswith(("[", "~")):
+        raise LexiconError(f"{line!r}: a phrase starts with a required word")
+    pieces, minimums, anchor_options = [], [], []
+    for token in tokens:
+        gap = _GAP.fullmatch(token)
+        if gap:
+            pieces.append(("gap", rf"(?: [^ |]+){{0,{gap.group(1)}}}"))
+            continue
+        optional = token.startswith("[")
+        body = token[1:-1] if optional or token.startswith("(") else token
+        regex, keys = _alternatives(body, minimums)
+        pieces.append(("optional" if optional else "word", regex))
+        if not optional and keys:
+            anchor_options.append(keys)
+    if not anchor_options:
+        raise LexiconError(f"{line!r}: needs at least one required word of two or more letters")
+    anchors = min(anchor_options, key=lambda keys: (sum(k in _COMMON_KEYS for k in keys), len(keys),
+                                                    -min(len(k) for k in keys)))
+    # Matched against " " + words + " ": a leading literal space lets `re` skip to word starts.
+    body = " " + pieces[0][1]
+    for kind, regex in pieces[1:]:
+        body += {"gap": regex, "optional": f"(?: {regex})?", "word": f" {regex}"}[kind]
+    pattern = re.compile(rf"{body}(?= )")
+    required = frozenset(next(iter(keys)) for keys in anchor_options if len(keys) == 1)
+    requirements = tuple(frozenset(keys) for keys in anchor_options if len(keys) > 1)
+    return Phrase(line, category, level, flags, pattern, tuple(minimums), frozenset(anchors), required,
+                  requirements)
+
+
+def _alternatives(body: str, minimums: list[int]) -> tuple[str, set[str] | None]:
+    """One token's regex, and its anchor keys (None when it cannot anchor)."""
+    regexes, keys = [], set()
+    for option in body.split("|"):
+        words = []
+        for word in option.split():
+            number = _NUMBER.fullmatch(word)
+            if number:
+                minimums.append(int(number.group(1)))
+                words.append(r"(\d+)")
+                keys = None
+                continue
+            prefix = word.endswith("*")
+            word = squeeze(word.rstrip("*").lower())
+            words.append(re.escape(word) + ("[a-z]*" if prefix else ""))
+            if keys is not None:
+                if len(word) < 3 and prefix:
+                    keys = None
+                else:
+                    keys.add(word[:3])
+        regexes.append(" ".join(words))
+    regex = regexes[0] if len(regexes) == 1 else "(?:" + "|".join(regexes) + ")"
+    return regex, (keys or None)

@@ -1,0 +1,253 @@
+"""escalation.detection: one test per behaviour, asserting the tier and why it fired."""
+
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from escalation.detection import Level, LexiconError, assess, detector_for
+from escalation.detection.lexicon import load
+
+
+def check(text, level, category=None):
+    result = assess(text)
+    assert result.level == level, (text, result)
+    if category is not None:
+        assert category in result.categories, (text, result.signals)
+    return result
+
+
+def test_levels_are_ordered_and_their_values_are_the_tier_names():
+    assert Level.NONE < Level.DISTRESS < Level.CRISIS < Level.IMMINENT
+    assert [level.value for level in Level] == ["none", "distress", "crisis", "imminent"]
+    assert max(Level.CRISIS, Level.DISTRESS) is Level.CRISIS
+
+
+# --- each tier ------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, level, category", [
+    ("what a lovely day, I went for a walk", Level.NONE, None),
+    ("I feel so hopeless about everything", Level.DISTRESS, "hopelessness"),
+    ("I feel worthless", Level.DISTRESS, "worthlessness"),
+    ("I'm a burden to everyone", Level.DISTRESS, "burden"),
+    ("I feel trapped in this life", Level.DISTRESS, "trapped"),
+    ("having a panic attack right now and I can't breathe", Level.DISTRESS, "panic"),
+    ("I want to die", Level.CRISIS, "ideation"),
+    ("I wish I could go to sleep and never wake up", Level.CRISIS, "ideation"),
+    ("I've been cutting again", Level.CRISIS, "self_harm"),
+    ("I'm going to shoot up the school", Level.CRISIS, "harm_to_others"),
+    ("my dad hits me when he's drunk", Level.CRISIS, "danger"),
+    ("I took 30 pills", Level.IMMINENT, "attempt"),
+    ("I'm going to kill myself tonight", Level.IMMINENT, "timing"),
+    ("he's trying to break in, I'm scared", Level.IMMINENT, "danger"),
+])
+def test_each_tier(text, level, category):
+    check(text, level, category)
+
+
+# --- slang and euphemism --------------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "kms", "ctb soon i think", "I want to unalive myself", "thinking about unaliving",
+    "sewerslide is on my mind", "i want to self delete", "I just want to not wake up ever again",
+    "I want to end it all", "I won't be a problem much longer", "I'll be gone soon",
+])
+def test_slang_and_euphemism_are_ideation(text):
+    check(text, Level.CRISIS, "ideation")
+
+
+# --- obfuscation ----------------------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "k1ll mys3lf",  # leetspeak
+    "i want to d i e",  # spaced letters
+    "i want to d-i-e",  # punctuated letters
+    "I want to k.m.s",
+    "thinking about su*cide",  # masked letter
+    "i want to diiiiie",  # stretched letters
+    "I WANT TO DIE",  # case
+    "і wаnt tо dіе",  # Cyrillic look-alikes
+    "ｉ ｗａｎｔ ｔｏ ｄｉｅ",  # full-width
+    "i want to d\u200bie",  # zero-width space
+    "i wanna kil myslef",  # typos
+    "i want 2 die",  # text-speak
+    "im suicidal",
+    "$uicidal",
+])
+def test_obfuscations_are_seen_through(text):
+    check(text, Level.CRISIS, "ideation")
+
+
+def test_meaningful_emoji_raise_the_tier():
+    check("💊💊 tonight. goodbye everyone", Level.IMMINENT)
+    check("I have 💊 and I want to die", Level.IMMINENT, "method")
+
+
+# --- means, plan, timing, farewell ----------------------------------------------------------
+@pytest.mark.parametrize("text, category", [
+    ("I've saved up 40 ibuprofen", "plan"),
+    ("I've been stockpiling my meds for weeks", "plan"),
+    ("I want to die, I'm standing on the bridge", "method"),
+    ("I want to end it after everyone sleeps", "timing"),
+    ("I wrote my suicide note", "plan"),
+    ("I want to die. goodbye everyone", "farewell"),
+    ("I've been giving away my things, I won't need them anymore", "farewell"),
+    ("this is my goodbye, thank you for everything", "farewell"),
+])
+def test_means_plan_timing_and_farewell_make_it_imminent(text, category):
+    check(text, Level.IMMINENT, category)
+
+
+def test_a_count_below_the_threshold_is_not_a_stockpile():
+    check("I took 2 ibuprofen for my headache", Level.NONE)
+    check("I took 30 ibuprofen", Level.IMMINENT, "attempt")
+
+
+def test_passive_ideation_with_a_date_stays_crisis():
+    check("I don't want to wake up tomorrow", Level.CRISIS, "ideation")
+
+
+# --- what must not fire ---------------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "I'm not suicidal", "I would never hurt myself", "I don't want to die, I want things to change",
+    "not that I want to die or anything", "I'm not going to kill myself, I promise",
+])
+def test_negation_and_denial(text):
+    check(text, Level.NONE)
+
+
+@pytest.mark.parametrize("text", [
+    "I used to want to die but now I'm doing okay",
+    "five years ago I tried to kill myself, today I'm a peer supporter",
+    "when I was 16 I self harmed, I've been clean for 8 years",
+    "back then I thought everyone would be better off without me",
+])
+def test_past_tense_recovery_stories(text):
+    check(text, Level.NONE)
+
+
+@pytest.mark.parametrize("text", [
+    "this exam is killing me", "I'm dead 😂", "we killed it today", "that cake is to die for",
+    "my phone is dying", "kms lol", "I'm dying to see the new season", "I want to die my hair blue",
+    "my mom is going to kill me when she sees my grades", "I'm bored to death",
+])
+def test_idioms_and_jokes(text):
+    check(text, Level.NONE)
+
+
+@pytest.mark.parametrize("text", [
+    "in the game I keep killing myself by jumping off the cliff lol",
+    "that movie where he kills himself wrecked me",
+    "the song I want to die is so good",
+])
+def test_games_films_and_lyrics(text):
+    check(text, Level.NONE)
+
+
+@pytest.mark.parametrize("text", [
+    "I started sertraline 50mg last week", "my doctor upped my dose to 100mg of zoloft",
+    "I take 2 ibuprofen when my back hurts",
+])
+def test_medication_talk_at_normal_doses(text):
+    check(text, Level.NONE)
+
+
+@pytest.mark.parametrize("text", [
+    "if you ever feel like you want to die, please call 988",
+    "you can always text 988 if it gets bad tonight",
+    "you are not a burden, we are glad you're here",
+    "the suicide prevention training was good",
+])
+def test_supportive_replies_and_topics(text):
+    check(text, Level.NONE)
+
+
+# --- third person ---------------------------------------------------------------------------
+def test_someone_else_at_risk_now_is_a_crisis_never_more():
+    result = check("my friend says she wants to die tonight", Level.CRISIS, "third_person")
+    assert "ideation" not in result.categories
+    check("my roommate said he's going to kill himself", Level.CRISIS, "third_person")
+
+
+def test_someone_else_feeling_low_is_not_flagged():
+    check("she feels hopeless about her exams", Level.NONE)
+
+
+# --- explanations ---------------------------------------------------------------------------
+def test_signals_point_at_the_original_text():
+    text = "ok so... I've saved up 40 ibuprofen and I'm doing it after everyone sleeps"
+    result = assess(text)
+    assert result.level == Level.IMMINENT
+    for signal in result.signals:
+        assert text[signal.span[0]:signal.span[1]] == signal.text
+    assert any(s.text == "saved up 40 ibuprofen" and s.category == "plan" for s in result.signals)
+    assert any(s.text == "after everyone sleeps" and s.category == "timing" for s in result.signals)
+
+
+def test_spans_survive_obfuscation():
+    text = "honestly... i wanna k i l l  m y s e l f"
+    result = check(text, Level.CRISIS, "ideation")
+    assert any("k i l l" in s.text for s in result.signals)
+
+
+def test_none_carries_no_signals():
+    assert assess("goodbye everyone, see you tomorrow").signals == ()
+    assert assess("").level == Level.NONE
+
+
+# --- engineering properties -----------------------------------------------------------------
+def test_fast_and_careful_paths_agree_on_every_labelled_message():
+    from bench.detection import PROJECT_SET, read_project_set
+
+    normalizer = detector_for().lexicon.normalizer
+    for _, _, text in read_project_set(PROJECT_SET):
+        fast, careful = normalizer(text), normalizer._by_token(text)
+        assert fast.words == careful.words, text
+
+
+def test_deterministic_and_thread_safe():
+    texts = ["I want to die tonight", "this exam is killing me", "k1ll mys3lf", "I feel hopeless"] * 50
+    expected = [assess(t) for t in texts]
+    results = {}
+
+    def run(n):
+        results[n] = [assess(t) for t in texts]
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r == expected for r in results.values())
+
+
+def test_importable_without_django():
+    code = "import sys; from escalation.detection import assess; print(assess('kms').level.value); " \
+           "print('django' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PATH": ""},
+                         cwd=__import__("pathlib").Path(__file__).resolve().parents[2], check=True).stdout
+    assert out.split() == ["crisis", "False"]
+
+
+def test_a_lexicon_can_be_extended_without_code(tmp_path):
+    import shutil
+
+    from escalation.detection.detector import Detector
+    from escalation.detection.lexicon import LEXICON_DIR
+
+    shutil.copytree(LEXICON_DIR / "en", tmp_path / "xx")
+    with (tmp_path / "xx" / "signals.txt").open("a") as f:
+        f.write("\n[ideation crisis]\nwant to become a ghost forever\n")
+    detector = Detector(load("xx", tmp_path))
+    assert detector.assess("I want to become a ghost forever").level == Level.CRISIS
+    assert assess("I want to become a ghost forever").level == Level.NONE
+
+
+def test_lexicon_errors_name_the_line(tmp_path):
+    import shutil
+
+    from escalation.detection.lexicon import LEXICON_DIR
+
+    shutil.copytree(LEXICON_DIR / "en", tmp_path / "xx")
+    with (tmp_path / "xx" / "signals.txt").open("a") as f:
+        f.write("\n[ideation urgent]\nwhatever\n")
+    with pytest.raises(LexiconError, match="unknown level 'urgent'"):
+        load("xx", tmp_path)
