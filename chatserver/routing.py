@@ -1,3 +1,4 @@
+from escalation.routing import websocket_urlpatterns as console_patterns
 from rooms.routing import websocket_urlpatterns as room_patterns
 
-websocket_urlpatterns = [*room_patterns]
+websocket_urlpatterns = [*room_patterns, *console_patterns]

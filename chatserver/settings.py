@@ -161,6 +161,28 @@ LOGGING = {
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
 
+# --- Escalation -------------------------------------------------------------------------------
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="peer-support@localhost")
+ESCALATION = {
+    # Re-send an unacknowledged alert this often, per level (seconds).
+    "RESEND_SECONDS": {
+        "imminent": env.int("RESEND_IMMINENT_SECONDS", default=30),
+        "crisis": env.int("RESEND_CRISIS_SECONDS", default=120),
+    },
+    "WIDEN_AFTER": env.int("ALERT_WIDEN_AFTER", default=3),  # sends before every facilitator hears
+    "DUTY_GRACE_SECONDS": env.int("DUTY_GRACE_SECONDS", default=300),  # on duty this long after leaving
+    "ONCALL_EMAIL": env.str("ONCALL_EMAIL", default=""),
+    "WEBHOOK_URL": env.str("ALERT_WEBHOOK_URL", default=""),
+    "WEBHOOK_SECRET": env.str("ALERT_WEBHOOK_SECRET", default=""),
+    "WEBHOOK_TIMEOUT_SECONDS": 5,
+    "CONSOLE_URL": env.str("CONSOLE_URL", default="http://127.0.0.1:8000/console/"),
+    "WATCHDOG_TICK_SECONDS": env.float("WATCHDOG_TICK_SECONDS", default=5),
+    "OUTBOX_POLL_SECONDS": env.float("OUTBOX_POLL_SECONDS", default=1),
+}
+
 # --- Chat -----------------------------------------------------------------------------------
 CHAT = {
     "MAX_BODY_CHARS": 4000,

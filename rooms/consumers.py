@@ -6,6 +6,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from escalation import notify
+from escalation import services as escalation
+
 from . import events, presence, selectors, services
 from .clock import clock
 from .errors import ChatError
@@ -52,6 +55,7 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         # Join the group before reading history so nothing posted meanwhile is missed;
         # a message seen twice is dropped by the client on its seq.
         await self.channel_layer.group_add(self.room.group_name, self.channel_name)
+        await self.channel_layer.group_add(notify.person_group(user.pk), self.channel_name)
         state, joined = await db(self._enter)(after)
         await self.accept()
         await self.send(text_data=state)
@@ -81,6 +85,7 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         if self.room is None:
             return
         await self.channel_layer.group_discard(self.room.group_name, self.channel_name)
+        await self.channel_layer.group_discard(notify.person_group(self.user.pk), self.channel_name)
         if await db(services.close_connection)(self.channel_name):
             await self._publish_presence("leave")
 
@@ -122,10 +127,29 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         body = check_body(frame.get("body"))
         posted = await db(services.post_message)(self.room, self.user, client_id, body)
         text = events.message_new(posted.message)
-        if posted.created:
-            await self.channel_layer.group_send(self.room.group_name, {"type": "chat.frame", "text": text})
-        else:
+        if not posted.created:
             await self.send(text_data=text)
+            return
+        await self.channel_layer.group_send(self.room.group_name, {"type": "chat.frame", "text": text})
+        if posted.raised:
+            await notify.offer_support(self.user, posted.assessment.level.value)
+            await notify.publish_raised(posted.raised)
+
+    async def on_help_request(self, frame):
+        raised = await db(escalation.request_help)(self.user, self.room)
+        await self.send(text_data=events.frame(
+            "help.requested", text="A facilitator has been asked to join you. You're not alone."
+        ))
+        await notify.offer_support(self.user, raised.alert.level)
+        await notify.publish_raised(raised)
+
+    async def on_peer_concern(self, frame):
+        raised = await db(escalation.report_concern)(self.user, self.room, frame.get("message_id"))
+        await self.send(text_data=events.frame(
+            "concern.received", message_id=frame.get("message_id"),
+            text="Thank you for looking out for them. A facilitator will check in.",
+        ))
+        await notify.publish_raised(raised)
 
     async def on_history_fetch(self, frame):
         before, after = frame.get("before"), frame.get("after")
@@ -161,6 +185,8 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         "message.send": on_message_send,
         "history.fetch": on_history_fetch,
         "typing": on_typing,
+        "help.request": on_help_request,
+        "peer.concern": on_peer_concern,
     }
 
 

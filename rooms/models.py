@@ -85,6 +85,8 @@ class Message(models.Model):
     author_role = models.CharField(max_length=16, choices=Role.choices, default=Role.PEER)
     client_id = models.UUIDField(default=uuid.uuid4)
     body = models.TextField()
+    # The detector's tier: for facilitators and admins only, never sent to peers.
+    risk_level = models.CharField(max_length=10, default="none", db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -58,11 +58,18 @@ def visible_rooms(user: User):
     if not user.is_authenticated:
         return public
     mine = Room.objects.filter(is_private=True, memberships__user=user)
+    if user.is_facilitator:
+        return public.order_by("position", "name")  # support rooms are reached from the console
     return (public | mine).distinct().order_by("position", "name")
 
 
 def is_member(room: Room, user: User) -> bool:
     return Membership.objects.filter(room=room, user=user).exists()
+
+
+def can_enter(room: Room, user: User) -> bool:
+    """Public rooms: anyone signed in. Private (support) rooms: members and facilitators."""
+    return not room.is_private or user.is_facilitator or is_member(room, user)
 
 
 def user_online_in(room: Room, user: User) -> bool:

@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from escalation import services as escalation
+from escalation.detection import Assessment, Level, assess
+
 from . import selectors
 from .clock import clock
 from .errors import ChatError
@@ -16,6 +19,8 @@ from .models import Connection, Membership, Message, Room, ServerProcess, User
 class Posted:
     message: Message
     created: bool  # False: a resend of a message already stored
+    assessment: Assessment = Assessment(Level.NONE)
+    raised: escalation.Raised | None = None  # the alert written with the message, if any
 
 
 def post_message(room: Room, author: User, client_id: uuid.UUID, body: str) -> Posted:
@@ -23,6 +28,8 @@ def post_message(room: Room, author: User, client_id: uuid.UUID, body: str) -> P
     existing = _existing_message(author, client_id, room)
     if existing:
         return Posted(existing, created=False)
+    # Facilitators' own words (often quoting or answering crisis language) are not screened.
+    assessment = Assessment(Level.NONE) if author.is_facilitator else assess(body)
     try:
         with transaction.atomic():
             # The row update both locks the room (PostgreSQL) and takes SQLite's write lock,
@@ -36,7 +43,19 @@ def post_message(room: Room, author: User, client_id: uuid.UUID, body: str) -> P
                 author_role=author.role,
                 client_id=client_id,
                 body=body,
+                risk_level=assessment.level.value,
             )
+            raised = None
+            if assessment.level >= Level.CRISIS:
+                # Same transaction as the message: stored together, or neither.
+                raised = escalation.raise_alert(
+                    level=assessment.level.value,
+                    source="detector",
+                    subject=author,
+                    room=room,
+                    message=message,
+                    signals=[{"category": s.category, "text": s.text} for s in assessment.signals],
+                )
     except IntegrityError:
         # Two copies of one resend raced; the other one won and holds the message.
         existing = _existing_message(author, client_id, room)
@@ -45,7 +64,7 @@ def post_message(room: Room, author: User, client_id: uuid.UUID, body: str) -> P
         return Posted(existing, created=False)
     message.room = room
     message.author = author
-    return Posted(message, created=True)
+    return Posted(message, created=True, assessment=assessment, raised=raised)
 
 
 def _existing_message(author: User, client_id: uuid.UUID, room: Room) -> Message | None:
@@ -64,10 +83,9 @@ def enter_room(slug: str, user: User) -> Room:
     room = Room.objects.filter(slug=slug).first()
     if room is None:
         raise ChatError("room_not_found", "There is no such room.")
-    if room.is_private:
-        if not selectors.is_member(room, user):
-            raise ChatError("not_a_member", "This room is private.")
-    else:
+    if not selectors.can_enter(room, user):
+        raise ChatError("not_a_member", "This room is private.")
+    if not room.is_private:
         Membership.objects.get_or_create(room=room, user=user)
     return room
 

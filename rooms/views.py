@@ -24,9 +24,12 @@ def lobby(request):
 @login_required
 def room(request, slug):
     room = get_object_or_404(Room, slug=slug)
-    if room.is_private and not selectors.is_member(room, request.user):
+    if not selectors.can_enter(room, request.user):
         raise PermissionDenied("This room is private.")
-    config = {"slug": room.slug, "me": {"id": request.user.pk, "name": request.user.username}}
+    config = {
+        "slug": room.slug,
+        "me": {"id": request.user.pk, "name": request.user.username, "role": request.user.role},
+    }
     return render(request, "rooms/room.html", {"room": room, "room_config": config})
 
 

@@ -4,7 +4,10 @@ import json
 from pathlib import Path
 
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from escalation.models import Hotline
 
 from rooms.models import FACILITATORS_GROUP, Room, User
 
@@ -20,13 +23,15 @@ DEMO_ACCOUNTS = [
 
 
 class Command(BaseCommand):
-    help = "Load demo topic rooms, the Facilitators group and demo accounts."
+    help = "Load demo topic rooms, the hotline directory, the Facilitators group and demo accounts."
 
     def handle(self, *args, **options):
         # Upsert by slug and leave last_seq alone: a reload must never rewind a room's seq.
         for entry in json.loads(ROOMS_FILE.read_text()):
             fields = dict(entry["fields"])
             Room.objects.update_or_create(slug=fields.pop("slug"), defaults=fields)
+        if not Hotline.objects.exists():  # never overwrite a directory an admin has edited
+            call_command("loaddata", "hotlines", verbosity=0)
         facilitators, _ = Group.objects.get_or_create(name=FACILITATORS_GROUP)
         for name, password, role, country in DEMO_ACCOUNTS:
             user, created = User.objects.get_or_create(username=name, defaults={"country": country})

@@ -12,6 +12,9 @@ const onlineCount = document.getElementById("online-count");
 const form = document.getElementById("composer");
 const input = document.getElementById("body");
 const formError = document.getElementById("form-error");
+const supportCard = document.getElementById("support-card");
+const notice = document.getElementById("notice");
+const invite = document.getElementById("invite");
 
 let lastSeq = 0;          // highest seq shown; a jump past lastSeq + 1 means we missed some
 let firstSeq = null;      // lowest seq shown, for paging back
@@ -50,6 +53,15 @@ function messageElement(m, pending = false) {
     time.textContent = "sending…";
   }
   meta.append(time);
+  if (m.id && m.author && m.author.id !== config.me.id) {
+    const worry = document.createElement("button");
+    worry.type = "button";
+    worry.className = "worry";
+    worry.dataset.messageId = String(m.id);
+    worry.textContent = "I'm worried";
+    worry.setAttribute("aria-label", `I'm worried about ${m.author.name}`);
+    meta.append(worry);
+  }
   const body = document.createElement("p");
   body.className = "body";
   body.textContent = m.body; // text, never HTML
@@ -104,6 +116,36 @@ function flushOutbox() {
   for (const [clientId, body] of outbox) socket.send({ type: "message.send", client_id: clientId, body });
 }
 
+function link(href, text, className) {
+  const a = document.createElement("a");
+  a.href = href;
+  a.textContent = text;
+  if (className) a.className = className;
+  return a;
+}
+
+// A calm card, for the person's eyes only: one primary line for their country, more below it.
+function showSupport(offer) {
+  document.getElementById("support-text").textContent = offer.text;
+  const lines = document.getElementById("support-lines");
+  const more = document.getElementById("support-more");
+  lines.replaceChildren();
+  more.replaceChildren();
+  offer.hotlines.forEach((h, i) => {
+    const target = i === 0 ? lines : more;
+    if (i > 0) target.append(document.createTextNode(i > 1 ? " · " : "Also: "));
+    if (h.tel) target.append(link(`tel:${h.tel}`, `Call ${h.name} ${h.phone}`, i === 0 ? "call" : ""));
+    if (h.sms) {
+      const body = h.sms_body ? `?&body=${encodeURIComponent(h.sms_body)}` : "";
+      const label = h.sms_body ? `Text ${h.sms_body} to ${h.sms}` : `Text ${h.sms}`;
+      target.append(link(`sms:${h.sms}${body}`, `${label}${h.tel ? "" : ` (${h.name})`}`, i === 0 ? "call" : ""));
+    }
+    if (!h.tel && !h.sms && h.url) target.append(link(h.url, `${h.name}: find a helpline near you`, i === 0 ? "call" : ""));
+  });
+  supportCard.hidden = false;
+  supportCard.focus();
+}
+
 const handlers = {
   "room.state"(f) {
     online.clear();
@@ -139,6 +181,16 @@ const handlers = {
     renderOnline();
   },
   typing(f) { showTyping(f.user); },
+  "support.offer"(f) { showSupport(f); },
+  "help.requested"(f) { notice.textContent = f.text; },
+  "concern.received"(f) { notice.textContent = f.text; },
+  "support.invite"(f) {
+    invite.replaceChildren(
+      document.createTextNode(`${f.facilitator.name}, a facilitator, would like to talk with you privately. `),
+      link(f.room.url, "Join the private chat"),
+    );
+    invite.hidden = false;
+  },
   error(f) {
     formError.textContent = f.detail;
     if (f.client_id && outbox.has(f.client_id) && f.code !== "server_error") {
@@ -169,6 +221,15 @@ function send() {
   input.value = "";
 }
 
+document.getElementById("help-btn").addEventListener("click", () => socket.send({ type: "help.request" }));
+document.getElementById("talk-btn").addEventListener("click", () => socket.send({ type: "help.request" }));
+document.getElementById("support-close").addEventListener("click", () => { supportCard.hidden = true; input.focus(); });
+list.addEventListener("click", (e) => {
+  const worry = e.target.closest("button.worry");
+  if (worry && socket.send({ type: "peer.concern", message_id: Number(worry.dataset.messageId) })) {
+    worry.disabled = true;
+  }
+});
 form.addEventListener("submit", (e) => { e.preventDefault(); send(); });
 input.addEventListener("keydown", (e) => {
   if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(); }

@@ -1,0 +1,137 @@
+from django.conf import settings
+from django.db import models
+from django_countries.fields import CountryField
+
+from escalation.detection import Level
+
+LEVEL_CHOICES = [(level.value, level.value) for level in Level]
+LEVEL_RANK = {level.value: level.rank for level in Level}
+
+
+class Hotline(models.Model):
+    """A crisis service. A blank country is the fallback for everywhere not listed."""
+
+    country = CountryField(blank=True, db_index=True)
+    name = models.CharField(max_length=120)
+    description = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=40, blank=True, help_text="As shown, e.g. 116 123")
+    tel = models.CharField(max_length=40, blank=True, help_text="Dialable, for tel: links, e.g. 116123")
+    sms = models.CharField(max_length=40, blank=True, help_text="Number for sms: links")
+    sms_body = models.CharField(max_length=40, blank=True, help_text="Text to send, e.g. HOME")
+    url = models.URLField(blank=True)
+    is_primary = models.BooleanField(default=False, help_text="The one shown first for its country.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["country", "-is_primary", "position", "name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.country or 'anywhere'})"
+
+
+class FacilitatorDuty(models.Model):
+    """A facilitator's duty state; it outlives any one socket."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="duty")
+    on_duty = models.BooleanField(default=False)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    topics = models.JSONField(default=list, blank=True, help_text="Room topics covered; empty = all.")
+
+    class Meta:
+        verbose_name_plural = "facilitator duty"
+
+    def __str__(self):
+        return f"{self.user} ({'on' if self.on_duty else 'off'} duty)"
+
+
+class ConsoleConnection(models.Model):
+    """An open facilitator console socket, tied to the web process that holds it."""
+
+    channel_name = models.CharField(primary_key=True, max_length=200)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consoles")
+    server = models.ForeignKey("rooms.ServerProcess", on_delete=models.CASCADE, related_name="consoles")
+    connected_at = models.DateTimeField(auto_now_add=True)
+
+
+class Alert(models.Model):
+    class Source(models.TextChoices):
+        DETECTOR = "detector"
+        SELF_REFERRAL = "self_referral"
+        PEER_REPORT = "peer_report"
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        ACKNOWLEDGED = "acknowledged"
+        RESOLVED = "resolved"
+
+    level = models.CharField(max_length=10, choices=LEVEL_CHOICES)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN, db_index=True)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="alerts_about"
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts_reported"
+    )
+    room = models.ForeignKey("rooms.Room", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts")
+    message = models.ForeignKey(
+        "rooms.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
+    )
+    signals = models.JSONField(default=list, blank=True, help_text="Why the detector fired.")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts_assigned"
+    )
+    outcome = models.CharField(max_length=40, blank=True)
+    note = models.TextField(blank=True)
+    support_room = models.ForeignKey(
+        "rooms.Room", null=True, blank=True, on_delete=models.SET_NULL, related_name="support_for"
+    )
+    created_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # Delivery state, kept here so the watchdog survives restarts.
+    notify_count = models.PositiveIntegerField(default=0)
+    next_notify_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    widened = models.BooleanField(default=False)
+    out_of_band_at = models.DateTimeField(null=True, blank=True)
+    out_of_band_due = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"#{self.pk} {self.level} {self.status}"
+
+    @property
+    def rank(self) -> int:
+        return LEVEL_RANK[self.level]
+
+
+class AlertEvent(models.Model):
+    """Append-only log of everything that happened to an alert, and who did it."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Alert events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Alert events are append-only.")
+
+
+class Notification(models.Model):
+    """Outbox: a frame for facilitators' consoles, relayed by whichever process holds them."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notifications")
+    recipients = models.JSONField(default=list)  # user ids
+    text = models.TextField()
+    created_at = models.DateTimeField()

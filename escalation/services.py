@@ -1,0 +1,197 @@
+"""Alert lifecycle: raise, acknowledge, resolve, step in. Each writes first and logs the change;
+callers publish what is returned only after the transaction has committed."""
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+
+from rooms.clock import clock
+from rooms.errors import ChatError
+from rooms.models import Membership, Message, Room, User
+
+from . import audience
+from .models import LEVEL_RANK, Alert, AlertEvent, FacilitatorDuty
+
+OUTCOMES = ["safe", "connected_to_hotline", "emergency_services", "no_response", "false_alarm", "other"]
+
+
+@dataclass
+class Raised:
+    alert: Alert
+    recipients: set[int] = field(default_factory=set)
+    notify: bool = True  # False when an open alert absorbed this one without news for anyone
+
+
+def log(alert: Alert, kind: str, actor: User | None = None, **detail) -> AlertEvent:
+    return AlertEvent.objects.create(alert=alert, kind=kind, actor=actor, detail=detail, created_at=clock.now())
+
+
+def raise_alert(
+    *,
+    level: str,
+    source: str,
+    subject: User,
+    room: Room | None = None,
+    message: Message | None = None,
+    reporter: User | None = None,
+    signals: list[dict] | None = None,
+) -> Raised:
+    """Write the alert (or add to the person's open one) before anyone is told. Call in a transaction."""
+    now = clock.now()
+    existing = (
+        Alert.objects.select_for_update()
+        .filter(subject=subject, room=room, status__in=[Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED])
+        .order_by("-created_at")
+        .first()
+    )
+    if existing is not None:
+        raised_level = LEVEL_RANK[level] > existing.rank
+        if raised_level:
+            existing.level = level
+            existing.next_notify_at = now
+        if message is not None:
+            existing.message = message
+            existing.signals = signals or existing.signals
+        existing.save()
+        log(existing, "repeated", reporter, source=source, level=level,
+            message=message.pk if message else None, raised_level=raised_level)
+        recipients, _ = audience.route(existing)
+        return Raised(existing, recipients, notify=raised_level or existing.status == Alert.Status.OPEN)
+    alert = Alert.objects.create(
+        level=level, source=source, subject=subject, room=room, message=message, reporter=reporter,
+        signals=signals or [], created_at=now, notify_count=1,
+    )
+    recipients, out_of_band = audience.route(alert)
+    alert.next_notify_at = now + timedelta(seconds=resend_interval(level))
+    alert.out_of_band_due = out_of_band
+    alert.save()
+    log(alert, "created", reporter, source=source, level=level, recipients=sorted(recipients),
+        out_of_band=out_of_band)
+    return Raised(alert, recipients)
+
+
+@transaction.atomic
+def request_help(person: User, room: Room) -> Raised:
+    """'Talk to a facilitator now' / 'I need help': a self-referral."""
+    return raise_alert(level="crisis", source=Alert.Source.SELF_REFERRAL, subject=person, room=room)
+
+
+@transaction.atomic
+def report_concern(reporter: User, room: Room, message_id) -> Raised:
+    """'I'm worried about this person', about one message in this room."""
+    if isinstance(message_id, bool) or not isinstance(message_id, int):
+        raise ChatError("invalid_message_id", "message_id must be a whole number.")
+    message = Message.objects.select_related("author").filter(pk=message_id, room=room).first()
+    if message is None:
+        raise ChatError("message_not_found", "There is no such message in this room.")
+    if message.author_id == reporter.pk:
+        raise ChatError("own_message", "For yourself, use 'I need help': a facilitator will come.")
+    return raise_alert(level="crisis", source=Alert.Source.PEER_REPORT, subject=message.author, room=room,
+                       message=message, reporter=reporter)
+
+
+def resend_interval(level: str) -> int:
+    return settings.ESCALATION["RESEND_SECONDS"].get(level, settings.ESCALATION["RESEND_SECONDS"]["crisis"])
+
+
+def _open_alert(alert_id, facilitator: User) -> Alert:
+    check_facilitator(facilitator)
+    if isinstance(alert_id, bool) or not isinstance(alert_id, int):
+        raise ChatError("invalid_alert", "alert_id must be a whole number.")
+    alert = Alert.objects.select_for_update().filter(pk=alert_id).first()
+    if alert is None:
+        raise ChatError("alert_not_found", "There is no such alert.")
+    return alert
+
+
+def check_facilitator(user: User) -> None:
+    if not user.is_facilitator:
+        raise ChatError("not_allowed", "Only facilitators can do that.")
+
+
+@transaction.atomic
+def acknowledge_alert(alert_id, facilitator: User) -> Alert:
+    alert = _open_alert(alert_id, facilitator)
+    if alert.status == Alert.Status.RESOLVED:
+        raise ChatError("alert_resolved", "That alert is already resolved.")
+    if alert.status == Alert.Status.OPEN:
+        alert.status = Alert.Status.ACKNOWLEDGED
+        alert.acknowledged_at = clock.now()
+        alert.assignee = facilitator
+        alert.next_notify_at = None  # acknowledged: the watchdog stops re-sending
+        alert.save()
+        log(alert, "acknowledged", facilitator)
+    return alert
+
+
+@transaction.atomic
+def resolve_alert(alert_id, facilitator: User, outcome, note) -> Alert:
+    if outcome not in OUTCOMES:
+        raise ChatError("invalid_outcome", f"outcome must be one of: {', '.join(OUTCOMES)}.")
+    if not isinstance(note, str) or len(note) > 2000:
+        raise ChatError("invalid_note", "note must be text of at most 2,000 characters.")
+    alert = _open_alert(alert_id, facilitator)
+    if alert.status == Alert.Status.RESOLVED:
+        raise ChatError("alert_resolved", "That alert is already resolved.")
+    now = clock.now()
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = now
+        log(alert, "acknowledged", facilitator)
+    alert.status = Alert.Status.RESOLVED
+    alert.resolved_at = now
+    alert.assignee = alert.assignee or facilitator
+    alert.outcome = outcome
+    alert.note = note.strip()
+    alert.next_notify_at = None
+    alert.save()
+    log(alert, "resolved", facilitator, outcome=outcome, note=alert.note)
+    return alert
+
+
+@transaction.atomic
+def step_in(alert_id, facilitator: User) -> Alert:
+    """Open (or reuse) a private support room for the person and facilitators."""
+    alert = _open_alert(alert_id, facilitator)
+    if alert.subject is None:
+        raise ChatError("no_subject", "This alert has no person to talk to.")
+    if alert.status == Alert.Status.OPEN:
+        alert.status = Alert.Status.ACKNOWLEDGED
+        alert.acknowledged_at = clock.now()
+        alert.assignee = facilitator
+        alert.next_notify_at = None
+        log(alert, "acknowledged", facilitator)
+    if alert.support_room is None:
+        alert.support_room = Room.objects.create(
+            slug=f"support-{alert.pk}-{secrets.token_hex(3)}",
+            name=f"Private support with {alert.subject.username}",
+            topic="Private support",
+            description="A private space with a trained facilitator.",
+            guidelines="This room is private: only you and our facilitators can read it.",
+            is_private=True,
+        )
+        log(alert, "stepped_in", facilitator, room=alert.support_room.slug)
+    for person in (alert.subject, facilitator):
+        Membership.objects.get_or_create(room=alert.support_room, user=person)
+    alert.save()
+    return alert
+
+
+def set_duty(facilitator: User, on_duty) -> FacilitatorDuty:
+    check_facilitator(facilitator)
+    if not isinstance(on_duty, bool):
+        raise ChatError("invalid_duty", "on_duty must be true or false.")
+    duty, _ = FacilitatorDuty.objects.get_or_create(user=facilitator)
+    duty.on_duty = on_duty
+    duty.last_seen_at = clock.now()
+    duty.save()
+    return duty
+
+
+def seen(facilitator: User) -> FacilitatorDuty:
+    duty, _ = FacilitatorDuty.objects.get_or_create(user=facilitator)
+    duty.last_seen_at = clock.now()
+    duty.save(update_fields=["last_seen_at"])
+    return duty

@@ -1,0 +1,126 @@
+// The facilitator console: duty, the live alert queue and what to do about each alert.
+import { ReconnectingSocket, wsUrl } from "/static/rooms/socket.js";
+
+const list = document.getElementById("alerts");
+const empty = document.getElementById("empty");
+const count = document.getElementById("alert-count");
+const statusEl = document.getElementById("status");
+const duty = document.getElementById("duty");
+const dutyLabel = document.getElementById("duty-label");
+const RANK = { imminent: 3, crisis: 2, distress: 1, none: 0 };
+const SOURCE = { detector: "Detector", self_referral: "Asked for help", peer_report: "Peer is worried" };
+const config = JSON.parse(document.getElementById("console-config").textContent);
+const alerts = new Map();
+let pendingStepIn = null; // the alert this facilitator asked to step into: follow it to the room
+let outcomes = [];
+let unseen = 0;
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else node.setAttribute(k, v);
+  }
+  node.append(...children.filter(Boolean));
+  return node;
+}
+
+function card(a) {
+  const li = el("li", { class: `alert level-${a.level}`, "data-alert-id": String(a.id) });
+  const when = new Date(a.created_at);
+  li.append(el("div", { class: "alert-head" },
+    el("span", { class: "level", text: a.level.toUpperCase() }),
+    el("span", { class: "source", text: SOURCE[a.source] || a.source }),
+    el("span", { class: "who", text: a.subject ? a.subject.name : "(account deleted)" }),
+    a.room ? el("a", { href: a.room.url, text: `in ${a.room.name}` }) : null,
+    el("time", { datetime: a.created_at, text: when.toLocaleTimeString() }),
+    el("span", { class: "state", text: a.status + (a.assignee ? ` by ${a.assignee.name}` : "") }),
+  ));
+  if (a.reporter) li.append(el("p", { text: `Reported by ${a.reporter.name}` }));
+  if (a.signals.length) {
+    li.append(el("p", { class: "why" }, el("strong", { text: "Why: " }),
+      ...a.signals.map((s) => el("span", { class: "signal", text: `${s.category.replace("_", " ")}: “${s.text}”` }))));
+  }
+  if (a.context.length) {
+    const ctx = el("ol", { class: "context", "aria-label": "Messages around it" });
+    for (const m of a.context) {
+      ctx.append(el("li", { class: a.message && m.id === a.message.id ? "flagged" : "" },
+        el("strong", { text: `${m.author.name}: ` }), document.createTextNode(m.body)));
+    }
+    li.append(ctx);
+  }
+  const actions = el("div", { class: "actions" });
+  if (a.status === "open") {
+    actions.append(el("button", { type: "button", "data-action": "ack", text: "Acknowledge" }));
+  }
+  actions.append(el("button", { type: "button", "data-action": "step_in", text: a.support_room ? "Open private chat" : "Step in" }));
+  const select = el("select", { "aria-label": "Outcome" }, ...outcomes.map((o) => el("option", { value: o, text: o.replaceAll("_", " ") })));
+  const note = el("input", { type: "text", maxlength: "2000", placeholder: "Note (facilitators only)", "aria-label": "Note" });
+  actions.append(select, note, el("button", { type: "button", "data-action": "resolve", text: "Resolve" }));
+  li.append(actions);
+  if (a.support_room) li.append(el("p", {}, el("a", { href: a.support_room.url, text: "Private support room" })));
+  return li;
+}
+
+function render() {
+  const ordered = [...alerts.values()].sort((x, y) => (RANK[y.level] - RANK[x.level]) || x.created_at.localeCompare(y.created_at));
+  list.replaceChildren(...ordered.map(card));
+  count.textContent = String(ordered.length);
+  empty.hidden = ordered.length > 0;
+  document.title = (unseen ? `(${unseen}) ` : "") + "Facilitator console · Peer Support Rooms";
+}
+
+function upsert(a) {
+  if (a.status === "resolved") alerts.delete(a.id);
+  else alerts.set(a.id, a);
+  render();
+}
+
+const socket = new ReconnectingSocket(() => wsUrl("/ws/facilitator/"), {
+  onFrame(f) {
+    if (f.type === "console.state") {
+      outcomes = f.outcomes;
+      duty.checked = f.on_duty;
+      dutyLabel.textContent = f.on_duty ? "On duty" : "Off duty";
+      alerts.clear();
+      f.alerts.forEach((a) => alerts.set(a.id, a));
+      render();
+    } else if (f.type === "alert.new") {
+      if (!alerts.has(f.alert.id) && document.hidden) unseen += 1;
+      upsert(f.alert);
+    } else if (f.type === "alert.updated") {
+      upsert(f.alert);
+      if (f.alert.support_room && f.alert.assignee && f.alert.assignee.id === config.id && pendingStepIn === f.alert.id) {
+        pendingStepIn = null;
+        window.location.assign(f.alert.support_room.url);
+      }
+    } else if (f.type === "duty") {
+      duty.checked = f.on_duty;
+      dutyLabel.textContent = f.on_duty ? "On duty" : "Off duty";
+    } else if (f.type === "error") {
+      statusEl.textContent = f.detail;
+    }
+  },
+  onStatus(text, ok) { statusEl.textContent = text; statusEl.classList.toggle("ok", ok); },
+});
+
+duty.addEventListener("change", () => socket.send({ type: "duty.set", on_duty: duty.checked }));
+document.addEventListener("visibilitychange", () => { if (!document.hidden) { unseen = 0; render(); } });
+list.addEventListener("click", (e) => {
+  const button = e.target.closest("button[data-action]");
+  if (!button) return;
+  const item = button.closest("[data-alert-id]");
+  const id = Number(item.dataset.alertId);
+  const action = button.dataset.action;
+  if (action === "ack") socket.send({ type: "alert.ack", alert_id: id });
+  if (action === "step_in") {
+    const a = alerts.get(id);
+    if (a && a.support_room) { window.location.assign(a.support_room.url); return; }
+    pendingStepIn = id;
+    socket.send({ type: "alert.step_in", alert_id: id });
+  }
+  if (action === "resolve") {
+    socket.send({ type: "alert.resolve", alert_id: id, outcome: item.querySelector("select").value, note: item.querySelector("input").value });
+  }
+});

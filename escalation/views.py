@@ -1,0 +1,10 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+
+
+@login_required
+def console(request):
+    if not request.user.is_facilitator:
+        raise PermissionDenied("The console is for facilitators.")
+    return render(request, "escalation/console.html", {"me": {"id": request.user.pk, "name": request.user.username}})
