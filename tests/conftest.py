@@ -36,3 +36,24 @@ def anxiety(db):
 @pytest.fixture
 def grief(db):
     return Room.objects.create(slug="grief", name="Grief & Loss", topic="Life events")
+
+
+@pytest.fixture
+def hotlines(db):
+    from django.core.management import call_command
+
+    call_command("loaddata", "hotlines", verbosity=0)
+
+
+@pytest.fixture
+def maple(make_user):
+    """A facilitator."""
+    return make_user("maple", role="facilitator")
+
+
+@pytest.fixture
+def escalation_settings(settings):
+    """Out-of-band on, mail kept in memory, the outbox relay polling fast."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.ESCALATION = {**settings.ESCALATION, "ONCALL_EMAIL": "oncall@example.org", "OUTBOX_POLL_SECONDS": 0.05}
+    return settings

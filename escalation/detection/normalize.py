@@ -46,6 +46,7 @@ def _is_plain(raw: bytes) -> bool:
     return True
 
 
+_APOSTROPHE_S = re.compile(rb"([a-z0-9]+)'s\b")
 _DOUBLE_BOUNDARY = f"{BOUNDARY} {BOUNDARY}"
 
 
@@ -131,6 +132,8 @@ class Normalizer:
 
     def _plain(self, text: str, raw: bytes) -> Normalized:
         """Ordinary words and punctuation: byte tables and a word cache, no per-letter Python."""
+        if b"'s" in raw:
+            raw = _APOSTROPHE_S.sub(self._apostrophe_s, raw)
         raw = raw.translate(_PLAIN_TABLE, b"'").replace(b"|", b" | ")
         cache = self._plain_cache
         words: list[str] = []
@@ -150,6 +153,10 @@ class Normalizer:
         if len(words) > 1 and _has_spaced_letters(raw):  # rare; the token path joins "d i e"
             return self._by_token(text)
         return Normalized(words, " ".join(words), lambda: self._by_token(text).spans, keys)
+
+    def _apostrophe_s(self, match) -> bytes:
+        word = match.group(1)
+        return match.group(0) if word.decode("ascii") + "s" in self.rewrites else word
 
     def _by_token(self, text: str) -> Normalized:
         folded = self._fold(text)
@@ -201,6 +208,8 @@ class Normalizer:
 
     def _token_words(self, token: str) -> list[str]:
         token = token.replace(_REMOVE, "").strip(_STRIP)
+        if token.endswith("'s") and token[:-2].replace("'", "") + "s" not in self.rewrites:
+            token = token[:-2]  # "tonight's" -> tonight; "what's" stays for the rewrite table
         token = token.replace("'", "")
         if not token:
             return []

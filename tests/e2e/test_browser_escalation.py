@@ -1,0 +1,67 @@
+"""A crisis in a real browser: the card for the person, nothing for the room, the console live."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+
+def test_crisis_card_console_alert_acknowledge_and_step_in(embedded_site, signed_in_page):
+    base = f"http://127.0.0.1:{embedded_site.start_daphne()}"
+    maple = signed_in_page(base, "maple", "demo-maple-pass")
+    maple.goto("/console/")
+    expect(maple.locator("#status")).to_have_text("Connected")
+    maple.check("#duty")
+    expect(maple.locator("#duty-label")).to_have_text("On duty")
+
+    river = signed_in_page(base, "river", "demo-river-pass", viewport={"width": 390, "height": 844})
+    sky = signed_in_page(base, "sky", "demo-sky-pass")
+    for page in (river, sky):
+        page.goto("/rooms/anxiety/")
+        expect(page.locator("#status")).to_have_text("Connected")
+
+    river.fill("#body", "honestly I want to die, I can't do this anymore")
+    river.keyboard.press("Enter")
+
+    card = river.locator("#support-card")
+    expect(card).to_be_visible()
+    expect(card).to_contain_text("You're not alone")
+    call = card.locator("a.call").first
+    expect(call).to_have_attribute("href", "tel:988")
+    expect(card.locator("a[href^='sms:741741']")).to_have_count(1)
+
+    expect(sky.locator("#messages li").last).to_contain_text("I want to die")  # still delivered
+    expect(sky.locator("#support-card")).to_be_hidden()
+
+    alert = maple.locator("#alerts li.alert").first
+    expect(alert).to_contain_text("CRISIS")
+    expect(alert).to_contain_text("river")
+    expect(alert.locator(".signal").first).to_contain_text("ideation")
+    alert.get_by_role("button", name="Acknowledge").click()
+    expect(alert.locator(".state")).to_contain_text("acknowledged by maple")
+
+    alert.get_by_role("button", name="Step in").click()
+    maple.wait_for_url("**/rooms/support-*/")
+    expect(river.locator("#invite")).to_contain_text("maple, a facilitator, would like to talk")
+    river.locator("#invite a").click()
+    river.wait_for_url("**/rooms/support-*/")
+    expect(river.locator("#status")).to_have_text("Connected")
+    expect(maple.locator("#status")).to_have_text("Connected")
+    maple.fill("#body", "Hi river, I'm here with you. Are you safe right now?")
+    maple.keyboard.press("Enter")
+    expect(river.locator("#messages li").last).to_contain_text("Are you safe right now?")
+    expect(river.locator("#messages li .badge").last).to_have_text("Facilitator")
+
+
+def test_i_need_help_button_alerts_the_console(embedded_site, signed_in_page):
+    base = f"http://127.0.0.1:{embedded_site.start_daphne()}"
+    maple = signed_in_page(base, "maple", "demo-maple-pass")
+    maple.goto("/console/")
+    expect(maple.locator("#status")).to_have_text("Connected")
+    sky = signed_in_page(base, "sky", "demo-sky-pass")
+    sky.goto("/rooms/grief-and-loss/")
+    expect(sky.locator("#status")).to_have_text("Connected")
+    sky.click("#help-btn")
+    expect(sky.locator("#notice")).to_contain_text("A facilitator has been asked to join you")
+    expect(sky.locator("#support-card")).to_contain_text("Samaritans")  # sky is in the UK
+    expect(maple.locator("#alerts li.alert").first).to_contain_text("Asked for help")

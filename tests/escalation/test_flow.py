@@ -1,0 +1,263 @@
+"""The escalation path end to end through the sockets: the person, the room, the console."""
+
+import uuid
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.core import mail
+
+from escalation import services
+from escalation.models import Alert, AlertEvent
+from rooms.models import Message
+from tests.helpers import open_socket, receive, send, types_within
+
+pytestmark = pytest.mark.django_db(transaction=True)
+db = sync_to_async
+
+
+async def on_duty_console(user):
+    console, connected = await open_socket("/ws/facilitator/", user)
+    assert connected
+    state = await receive(console, "console.state")
+    await send(console, type="duty.set", on_duty=True)
+    assert (await receive(console, "duty"))["on_duty"] is True
+    return console, state
+
+
+async def in_room(user, slug="anxiety"):
+    socket, connected = await open_socket(f"/ws/rooms/{slug}/", user)
+    assert connected
+    await receive(socket, "room.state")
+    return socket
+
+
+async def say(socket, body):
+    await send(socket, type="message.send", client_id=str(uuid.uuid4()), body=body)
+
+
+async def test_crisis_message_offers_help_to_its_author_alone_and_alerts_the_facilitator(
+    alice, bob, maple, anxiety, hotlines, escalation_settings
+):
+    console, _ = await on_duty_console(maple)
+    a, b = await in_room(alice), await in_room(bob)
+
+    await say(a, "I want to die tonight, I have the pills ready")
+    message = (await receive(b, "message.new"))["message"]  # still delivered to the room
+    assert set(message) == {"id", "seq", "client_id", "room", "author", "body", "created_at"}  # no flag
+
+    offer = await receive(a, "support.offer")
+    assert offer["level"] == "imminent"
+    primary = offer["hotlines"][0]
+    assert (primary["name"], primary["tel"], primary["primary"]) == ("988 Suicide & Crisis Lifeline", "988", True)
+    assert any(h["sms"] == "741741" and h["sms_body"] == "HOME" for h in offer["hotlines"])
+    assert "support.offer" not in await types_within(b)
+
+    alert = (await receive(console, "alert.new"))["alert"]
+    assert (alert["level"], alert["source"], alert["status"]) == ("imminent", "detector", "open")
+    assert alert["subject"]["name"] == "alice" and alert["room"]["slug"] == "anxiety"
+    assert {s["category"] for s in alert["signals"]} >= {"ideation", "timing"}
+    assert alert["message"]["id"] == message["id"]
+    assert [m["id"] for m in alert["context"]] == [message["id"]]
+    assert len(mail.outbox) == 0, "someone is on duty: no out-of-band message"
+    for s in (a, b, console):
+        await s.disconnect()
+
+
+async def test_uk_person_gets_samaritans_and_an_unlisted_country_the_fallback(make_user, anxiety, hotlines):
+    from escalation.hotlines import support_offer
+
+    assert (await db(support_offer)("crisis", "GB"))["hotlines"][0]["phone"] == "116 123"
+    assert (await db(support_offer)("crisis", "AU"))["hotlines"][0]["phone"] == "13 11 14"
+    assert (await db(support_offer)("crisis", "IN"))["hotlines"][0]["phone"] == "14416"
+    fallback = (await db(support_offer)("crisis", "FR"))["hotlines"]
+    assert [h["url"] for h in fallback] == ["https://findahelpline.com"]
+
+
+async def test_ordinary_and_distress_messages_raise_nothing(alice, maple, anxiety, hotlines):
+    console, _ = await on_duty_console(maple)
+    a = await in_room(alice)
+    await say(a, "this exam is killing me lol")
+    await say(a, "I feel so hopeless about everything")
+    await receive(a, "message.new")
+    await receive(a, "message.new")
+    assert "support.offer" not in await types_within(a)
+    assert "alert.new" not in await types_within(console)
+    assert await db(Alert.objects.count)() == 0
+    stored = await db(lambda: list(Message.objects.values_list("risk_level", flat=True).order_by("seq")))()
+    assert stored == ["none", "distress"]
+    await a.disconnect()
+    await console.disconnect()
+
+
+async def test_lifecycle_acknowledge_then_resolve_with_its_event_log(alice, maple, anxiety, hotlines):
+    console, _ = await on_duty_console(maple)
+    a = await in_room(alice)
+    await say(a, "I want to kill myself")
+    alert_id = (await receive(console, "alert.new"))["alert"]["id"]
+
+    await send(console, type="alert.ack", alert_id=alert_id)
+    updated = (await receive(console, "alert.updated"))["alert"]
+    assert (updated["status"], updated["assignee"]["name"]) == ("acknowledged", "maple")
+
+    await send(console, type="alert.resolve", alert_id=alert_id, outcome="connected_to_hotline", note="Called 988 together")
+    resolved = (await receive(console, "alert.updated"))["alert"]
+    assert (resolved["status"], resolved["outcome"], resolved["note"]) == ("resolved", "connected_to_hotline", "Called 988 together")
+
+    events = await db(lambda: list(AlertEvent.objects.filter(alert_id=alert_id).values_list("kind", "actor__username")))()
+    assert events == [("created", None), ("acknowledged", "maple"), ("resolved", "maple")]
+
+    await send(console, type="alert.resolve", alert_id=alert_id, outcome="safe", note="")
+    assert (await receive(console, "error"))["code"] == "alert_resolved"
+    await send(console, type="alert.resolve", alert_id=alert_id, outcome="whatever", note="")
+    assert (await receive(console, "error"))["code"] == "invalid_outcome"
+    await send(console, type="alert.ack", alert_id=999999)
+    assert (await receive(console, "error"))["code"] == "alert_not_found"
+
+    again, _ = await open_socket("/ws/facilitator/", maple)
+    assert (await receive(again, "console.state"))["alerts"] == []  # resolved alerts leave the queue
+    for s in (a, console, again):
+        await s.disconnect()
+
+
+async def test_console_queue_is_ordered_by_level_then_age(alice, bob, maple, anxiety, grief, hotlines):
+    a, b = await in_room(alice), await in_room(bob, "grief")
+    await say(a, "I want to die")
+    await receive(a, "message.new")
+    await say(b, "I took 30 pills")
+    await receive(b, "message.new")
+    await send(a, type="help.request")
+    await receive(a, "help.requested")
+    console, _ = await open_socket("/ws/facilitator/", maple)
+    alerts = (await receive(console, "console.state"))["alerts"]
+    assert [(x["level"], x["subject"]["name"]) for x in alerts] == [("imminent", "bob"), ("crisis", "alice")]
+    assert alerts[1]["source"] == "detector", "alice's help request joined her open alert"
+    for s in (a, b, console):
+        await s.disconnect()
+
+
+async def test_routing_prefers_on_duty_facilitators_covering_the_topic(alice, make_user, anxiety, hotlines):
+    from escalation.models import FacilitatorDuty
+
+    grief_only = await db(make_user)("willow", role="facilitator")
+    anxiety_cover = await db(make_user)("aspen", role="facilitator")
+    off_duty = await db(make_user)("birch", role="facilitator")
+    c_grief, _ = await on_duty_console(grief_only)
+    c_anx, _ = await on_duty_console(anxiety_cover)
+    c_off, _ = await open_socket("/ws/facilitator/", off_duty)
+    await receive(c_off, "console.state")
+    await db(FacilitatorDuty.objects.filter(user=grief_only).update)(topics=["Life events"])
+    await db(FacilitatorDuty.objects.filter(user=anxiety_cover).update)(topics=["Mental health"])
+
+    a = await in_room(alice)
+    await say(a, "I want to die")  # crisis in a Mental health room
+    assert (await receive(c_anx, "alert.new"))["alert"]["level"] == "crisis"
+    assert "alert.new" not in await types_within(c_grief)
+    assert "alert.new" not in await types_within(c_off)
+
+    await say(a, "I took 30 pills")  # imminent: every on-duty facilitator, whatever they cover
+    assert (await receive(c_grief, "alert.new"))["alert"]["level"] == "imminent"
+    assert (await receive(c_anx, "alert.new"))["alert"]["level"] == "imminent"
+    assert "alert.new" not in await types_within(c_off)
+    for s in (a, c_grief, c_anx, c_off):
+        await s.disconnect()
+
+
+async def test_nobody_on_duty_reaches_every_online_facilitator_and_goes_out_of_band_at_once(
+    alice, maple, anxiety, hotlines, escalation_settings
+):
+    console, state = await open_socket("/ws/facilitator/", maple)  # online but off duty
+    assert (await receive(console, "console.state"))["on_duty"] is False
+    a = await in_room(alice)
+    await say(a, "I want to end my life")
+    assert (await receive(console, "alert.new"))["alert"]["level"] == "crisis"
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    assert sent.to == ["oncall@example.org"] and "crisis alert" in sent.subject
+    assert "alice" not in sent.body and "end my life" not in sent.body  # nothing private leaves
+    alert = await db(Alert.objects.get)()
+    assert alert.out_of_band_at is not None and not alert.out_of_band_due
+    kinds = await db(lambda: list(alert.events.values_list("kind", flat=True)))()
+    assert kinds == ["created", "out_of_band"]
+    await a.disconnect()
+    await console.disconnect()
+
+
+async def test_help_request_is_a_self_referral(alice, maple, anxiety, hotlines):
+    console, _ = await on_duty_console(maple)
+    a = await in_room(alice)
+    await send(a, type="help.request")
+    assert "facilitator" in (await receive(a, "help.requested"))["text"]
+    assert (await receive(a, "support.offer"))["hotlines"]
+    alert = (await receive(console, "alert.new"))["alert"]
+    assert (alert["source"], alert["subject"]["name"], alert["message"]) == ("self_referral", "alice", None)
+    await a.disconnect()
+    await console.disconnect()
+
+
+async def test_peer_concern_reports_the_message_and_its_author(alice, bob, maple, anxiety, grief, hotlines):
+    console, _ = await on_duty_console(maple)
+    a, b = await in_room(alice), await in_room(bob)
+    await say(a, "nobody would miss me")
+    message_id = (await receive(b, "message.new"))["message"]["id"]
+    await send(b, type="peer.concern", message_id=message_id)
+    assert (await receive(b, "concern.received"))["message_id"] == message_id
+    alert = (await receive(console, "alert.new"))["alert"]
+    assert (alert["source"], alert["subject"]["name"], alert["reporter"]["name"]) == ("peer_report", "alice", "bob")
+    assert "support.offer" not in await types_within(a), "a report alone does not confront the person"
+
+    await send(a, type="peer.concern", message_id=message_id)
+    assert (await receive(a, "error"))["code"] == "own_message"
+    other = await db(Message.objects.create)(room=grief, seq=1, author=alice, body="elsewhere")
+    await send(b, type="peer.concern", message_id=other.pk)
+    assert (await receive(b, "error"))["code"] == "message_not_found"
+    await send(b, type="peer.concern", message_id="12")
+    assert (await receive(b, "error"))["code"] == "invalid_message_id"
+    for s in (a, b, console):
+        await s.disconnect()
+
+
+async def test_step_in_opens_a_private_room_and_invites_the_person(alice, bob, maple, make_user, anxiety, hotlines):
+    console, _ = await on_duty_console(maple)
+    a = await in_room(alice)
+    await say(a, "I want to die")
+    alert_id = (await receive(console, "alert.new"))["alert"]["id"]
+    await send(console, type="alert.step_in", alert_id=alert_id)
+    updated = (await receive(console, "alert.updated"))["alert"]
+    assert updated["status"] == "acknowledged"
+    slug = updated["support_room"]["slug"]
+    invite = await receive(a, "support.invite")
+    assert invite["room"]["slug"] == slug and invite["facilitator"]["name"] == "maple"
+
+    alice_private = await in_room(alice, slug)
+    maple_private = await in_room(maple, slug)
+    other_facilitator = await db(make_user)("rowan", role="facilitator")
+    assert (await open_socket(f"/ws/rooms/{slug}/", other_facilitator))[1]
+    _, bob_in = await open_socket(f"/ws/rooms/{slug}/", bob)
+    assert not bob_in, "a private support room is closed to other peers"
+    await say(maple_private, "Hi alice, I'm here. Do you feel safe right now?")
+    received = (await receive(alice_private, "message.new"))["message"]
+    assert received["author"]["role"] == "facilitator"
+    for s in (a, console, alice_private, maple_private):
+        await s.disconnect()
+
+
+async def test_console_is_refused_to_peers_and_anonymous(alice, anxiety):
+    assert not (await open_socket("/ws/facilitator/", alice))[1]
+    assert not (await open_socket("/ws/facilitator/"))[1]
+
+
+async def test_peers_cannot_act_on_alerts_even_by_calling_the_service(alice, maple, anxiety, hotlines):
+    from rooms.errors import ChatError
+
+    raised = await db(services.request_help)(alice, anxiety)
+    with pytest.raises(ChatError) as refusal:
+        await db(services.acknowledge_alert)(raised.alert.pk, alice)
+    assert refusal.value.code == "not_allowed"
+
+
+async def test_duty_survives_a_reconnect(maple, anxiety):
+    console, _ = await on_duty_console(maple)
+    await console.disconnect()
+    again, _ = await open_socket("/ws/facilitator/", maple)
+    assert (await receive(again, "console.state"))["on_duty"] is True
+    await again.disconnect()
