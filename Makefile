@@ -17,6 +17,10 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(PIP) install -e '.[test]'
 	touch $@
 
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
+	$(PIP) install -e '.[test,bench]'
+	touch $@
+
 install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
@@ -43,6 +47,11 @@ run: demo
 
 test: install-test system-test-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Benchmarks print numbers (docs/benchmarks.md); they are not tests.
+bench: $(VENV)/.installed-bench system-test-deps
+	$(PY) -m bench.detection
+	$(PY) -m bench.alerts
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles test-artifacts

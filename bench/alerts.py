@@ -1,0 +1,104 @@
+"""Crisis message sent -> `alert.new` on an on-duty facilitator's console, under room load.
+
+    python -m bench.alerts [--rooms 10 --clients 20 --senders 2 --rate 5 --seconds 20]
+
+Room load defaults to the benchmark's reference point: 10 rooms x 20 clients x 2 senders at
+5 messages/s each (2,000 deliveries/s), against one Daphne process with the embedded default.
+"""
+
+import argparse
+import asyncio
+import json
+import time
+import uuid
+
+from bench.load import describe, open_client, run_rooms
+from bench.site import BenchSite, Usage
+
+CRISIS = ["I want to die", "I want to end my life", "I took 30 pills", "I can't go on, I want to kill myself"]
+
+
+async def crisis_senders(port, cookies, console_cookie, count, interval, origin):
+    console = await open_client(f"ws://127.0.0.1:{port}/ws/facilitator/", console_cookie, origin)
+    await console.recv()
+    await console.send(json.dumps({"type": "duty.set", "on_duty": True}))
+    sent_at, latencies = {}, []
+
+    async def listen():
+        while True:
+            frame = json.loads(await console.recv())
+            if frame["type"] == "alert.new" and frame["alert"]["message"]:
+                cid = frame["alert"]["message"]["client_id"]
+                if cid in sent_at:
+                    latencies.append((time.perf_counter() - sent_at.pop(cid)) * 1000)
+
+    listener = asyncio.create_task(listen())
+    peers = [await open_client(f"ws://127.0.0.1:{port}/ws/rooms/open-room/", c, origin) for c in cookies[:count]]
+    for ws in peers:
+        await ws.recv()
+    for i, ws in enumerate(peers):  # one message per person: each is a new alert
+        await asyncio.sleep(interval)
+        cid = str(uuid.uuid4())
+        sent_at[cid] = time.perf_counter()
+        await ws.send(json.dumps({"type": "message.send", "client_id": cid, "body": CRISIS[i % len(CRISIS)]}))
+    await asyncio.sleep(3)
+    listener.cancel()
+    for ws in [*peers, console]:
+        await ws.close()
+    return latencies, len(sent_at)
+
+
+async def main_async(args):
+    site = BenchSite()
+    try:
+        names = [f"peer{i}" for i in range(args.rooms * args.clients)] + [f"risk{i}" for i in range(args.alerts)] + ["fac0"]
+        cookies = site.people(names)
+        port = site.start(1)[0]
+        origin = f"http://127.0.0.1:{port}"
+        slugs = ["anxiety", "depression", "grief-and-loss", "ptsd-and-trauma", "addiction-recovery",
+                 "lgbtq-support", "young-people"]
+        urls, room_cookies = [], []
+        for r in range(args.rooms):
+            slug = slugs[r % len(slugs)] if r < len(slugs) else f"bench-{r}"
+            if r >= len(slugs):
+                site.site.manage("shell", "-v0", "-c",
+                                 f"from rooms.models import Room; Room.objects.get_or_create(slug='{slug}', "
+                                 f"defaults=dict(name='{slug}', topic='Bench'))")
+            for c in range(args.clients):
+                urls.append(f"ws://127.0.0.1:{port}/ws/rooms/{slug}/")
+                room_cookies.append(cookies[f"peer{r * args.clients + c}"])
+        usage = Usage(site.server_processes())
+        load = asyncio.create_task(run_rooms(
+            urls=urls, cookies=room_cookies, origin=origin, rooms=args.rooms, clients=args.clients,
+            senders=args.senders, rate=args.rate, seconds=args.seconds,
+        ))
+        await asyncio.sleep(2)  # let the room load reach its rate
+        interval = max(0.05, (args.seconds - 4) / max(1, args.alerts))
+        alerts = asyncio.create_task(crisis_senders(
+            port, [cookies[f"risk{i}"] for i in range(args.alerts)], cookies["fac0"], args.alerts, interval, origin,
+        ))
+        while not load.done():
+            usage.sample()
+            await asyncio.sleep(0.5)
+        room = (await load).summary()
+        latencies, missing = await alerts
+        print(f"room load: {args.rooms} rooms x {args.clients} clients x {args.senders} senders at {args.rate}/s: {room}")
+        print(f"server: cpu {usage.cpu_seconds():.1f} s over {args.seconds} s, peak rss {usage.peak_rss / 2**20:.0f} MiB")
+        print(f"crisis message -> console alert.new: {describe(latencies)}; alerts not received: {missing}")
+    finally:
+        site.close()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rooms", type=int, default=10)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--senders", type=int, default=2)
+    parser.add_argument("--rate", type=float, default=5)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--alerts", type=int, default=40)
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""A throwaway deployment for benchmarks: database, demo data, people with sessions, servers."""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import psutil
+
+from tests.e2e.servers import RedisServer, Site
+
+MAKE_PEOPLE = """
+import json
+from django.contrib.auth.models import Group
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from rooms.models import User, FACILITATORS_GROUP
+out = {}
+group = Group.objects.get_or_create(name=FACILITATORS_GROUP)[0]
+for name in NAMES:
+    user, _ = User.objects.get_or_create(username=name, defaults={"country": "US"})
+    if name.startswith("fac"):
+        user.groups.add(group)
+    s = SessionStore()
+    s[SESSION_KEY] = str(user.pk)
+    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    s[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    s.create()
+    out[name] = "sessionid=" + s.session_key
+print(json.dumps(out))
+"""
+
+
+class BenchSite:
+    def __init__(self, redis: bool = False):
+        self.workdir = Path(tempfile.mkdtemp(prefix="chat-bench-"))
+        self.redis = RedisServer(self.workdir) if redis else None
+        self.site = Site(self.workdir, redis_url=self.redis.url if self.redis else "")
+        self.site.env["LOG_LEVEL"] = "WARNING"
+
+    def people(self, names: list[str]) -> dict[str, str]:
+        """name -> session cookie, made straight in the database (logging 200 people in is slow)."""
+        code = f"NAMES = {names!r}\n" + MAKE_PEOPLE
+        out = self.site.manage("shell", "-v0", "-c", code)
+        return json.loads(out.strip().splitlines()[-1])
+
+    def start(self, processes: int = 1) -> list[int]:
+        return [self.site.start_daphne() for _ in range(processes)]
+
+    def server_processes(self) -> list[psutil.Process]:
+        return [psutil.Process(p.pid) for p in self.site.servers]
+
+    def close(self):
+        self.site.stop_all()
+        if self.redis:
+            self.redis.stop()
+
+
+class Usage:
+    """CPU seconds and peak RSS of server processes over a run, sampled in the background."""
+
+    def __init__(self, processes: list[psutil.Process]):
+        self.processes = processes
+        self.cpu_start = sum(sum(p.cpu_times()[:2]) for p in processes)
+        self.peak_rss = 0
+
+    def sample(self):
+        self.peak_rss = max(self.peak_rss, sum(p.memory_info().rss for p in self.processes))
+
+    def cpu_seconds(self) -> float:
+        return sum(sum(p.cpu_times()[:2]) for p in self.processes) - self.cpu_start
+
+
+def env_flag(name: str, default: str) -> str:
+    return os.environ.get(name, default)
