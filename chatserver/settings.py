@@ -82,8 +82,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+# Keep connections: Channels closes "old" ones around every database_sync_to_async call, so with
+# the default of 0 each call would open a new connection (and, for SQLite, re-run the pragmas).
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=600))
+# A health check runs before every database_sync_to_async call under Channels; worth it for a
+# server across the network (PostgreSQL), pointless for a local SQLite file.
+DATABASES["default"].setdefault(
+    "CONN_HEALTH_CHECKS", DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer --------------------------------------------------------------------------
@@ -110,7 +116,7 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "BACKEND": "chatserver.layers.EmbeddedChannelLayer",
             "CONFIG": {"capacity": env.int("CHANNEL_CAPACITY", default=1000)},
         }
     }

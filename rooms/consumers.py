@@ -31,6 +31,14 @@ CLOSE_CODES = {"not_signed_in": 4401, "not_a_member": 4403, "room_not_found": 44
 class ChatFrameMixin:
     """Fan-out handler shared by every socket: the event already carries the final text."""
 
+    async def dispatch(self, message):
+        # Channels runs close_old_connections() in the sync thread before every handler: a
+        # thread hop per delivery, per member. A fan-out frame touches no database, so skip it.
+        if message["type"] == "chat.frame":
+            await self.chat_frame(message)
+        else:
+            await super().dispatch(message)
+
     async def chat_frame(self, event):
         if event.get("exclude") != self.channel_name:
             await self.send(text_data=event["text"])

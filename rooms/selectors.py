@@ -35,8 +35,25 @@ def _live_connections():
 
 
 def online_users(room: Room) -> list[User]:
+    """People online in the room, each with `role` resolved in the same query."""
     user_ids = _live_connections().filter(room=room).values("user_id")
-    return list(User.objects.filter(pk__in=user_ids).order_by("username"))
+    return with_roles(User.objects.filter(pk__in=user_ids).order_by("username"))
+
+
+def with_roles(users) -> list[User]:
+    """Resolve `role` for many people at once instead of one group query each."""
+    from django.db.models import Exists, OuterRef
+
+    from .models import FACILITATORS_GROUP, Role
+
+    in_group = User.groups.through.objects.filter(user_id=OuterRef("pk"), group__name=FACILITATORS_GROUP)
+    people = list(users.annotate(_facilitator=Exists(in_group)))
+    for person in people:
+        person.__dict__["role"] = (
+            Role.ADMIN if person.is_superuser or person.is_staff
+            else Role.FACILITATOR if person._facilitator else Role.PEER
+        )
+    return people
 
 
 def online_count(room: Room) -> int:

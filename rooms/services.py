@@ -24,10 +24,10 @@ class Posted:
 
 
 def post_message(room: Room, author: User, client_id: uuid.UUID, body: str) -> Posted:
-    """Store a message with the room's next seq; a resend of (author, client_id) returns it."""
-    existing = _existing_message(author, client_id, room)
-    if existing:
-        return Posted(existing, created=False)
+    """Store a message with the room's next seq; a resend of (author, client_id) returns it.
+
+    The insert is tried first: a resend is rare, and its IntegrityError rolls the seq back.
+    """
     # Facilitators' own words (often quoting or answering crisis language) are not screened.
     assessment = Assessment(Level.NONE) if author.is_facilitator else assess(body)
     try:
@@ -57,7 +57,7 @@ def post_message(room: Room, author: User, client_id: uuid.UUID, body: str) -> P
                     signals=[{"category": s.category, "text": s.text} for s in assessment.signals],
                 )
     except IntegrityError:
-        # Two copies of one resend raced; the other one won and holds the message.
+        # A resend (after a reconnect, or two copies racing): the stored one is the message.
         existing = _existing_message(author, client_id, room)
         if existing is None:
             raise
