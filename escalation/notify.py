@@ -1,4 +1,8 @@
-"""Publishing alert frames once the database holds them (fast path; the watchdog is the safety net)."""
+"""Publishing alert frames once the database holds them (fast path; the watchdog is the safety net).
+
+The card is sent to the person's own group (`user.<id>`): every tab they have open, nobody else."""
+
+from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -24,12 +28,31 @@ async def _group_send(group: str, text: str) -> None:
     await get_channel_layer().group_send(group, {"type": "chat.frame", "text": text})
 
 
-async def publish_raised(raised: Raised) -> None:
-    if not raised.notify:
-        return
-    text = await database_sync_to_async(payloads.alert_frame)("alert.new", raised.alert)
-    for user_id in raised.recipients:
-        await _group_send(facilitator_group(user_id), text)
+@dataclass(frozen=True)
+class Prepared:
+    """Frames rendered in the same database hop that stored the alert, ready to publish."""
+
+    raised: Raised
+    alert_text: str
+    offer_text: str | None  # the hotline card for the person, when they should see it
+
+
+def prepare(raised: Raised, person=None, level: str | None = None) -> Prepared:
+    """Call in the database thread, right after the alert is stored."""
+    offer = None
+    if person is not None:
+        offer = frame("support.offer", **hotlines.support_offer(level or raised.alert.level, person.country.code or ""))
+    return Prepared(raised, payloads.alert_frame("alert.new", raised.alert), offer)
+
+
+async def publish(prepared: Prepared, person_id: int | None = None) -> None:
+    """The card to the person, the alert to the chosen facilitators; out of band if nobody is on duty."""
+    if prepared.offer_text and person_id is not None:
+        await _group_send(person_group(person_id), prepared.offer_text)
+    raised = prepared.raised
+    if raised.notify:
+        for user_id in raised.recipients:
+            await _group_send(facilitator_group(user_id), prepared.alert_text)
     if raised.alert.out_of_band_due:
         # At once, from here; if this fails or the process dies, the watchdog sends it.
         await database_sync_to_async(watchdog._out_of_band)(raised.alert.pk)
@@ -38,12 +61,6 @@ async def publish_raised(raised: Raised) -> None:
 async def publish_updated(alert: Alert) -> None:
     text = await database_sync_to_async(payloads.alert_frame)("alert.updated", alert)
     await _group_send(FACILITATORS_GROUP, text)
-
-
-async def offer_support(user, level: str) -> None:
-    """The hotline card, to every tab of the person at risk and nobody else."""
-    offer = await database_sync_to_async(hotlines.support_offer)(level, user.country.code or "")
-    await _group_send(person_group(user.pk), frame("support.offer", **offer))
 
 
 async def invite_to_support_room(alert: Alert, facilitator) -> None:

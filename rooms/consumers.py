@@ -133,31 +133,38 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
     async def on_message_send(self, frame):
         client_id = check_client_id(frame.get("client_id"))
         body = check_body(frame.get("body"))
-        posted = await db(services.post_message)(self.room, self.user, client_id, body)
+        posted, prepared = await db(self._post)(client_id, body)
         text = events.message_new(posted.message)
         if not posted.created:
             await self.send(text_data=text)
             return
         await self.channel_layer.group_send(self.room.group_name, {"type": "chat.frame", "text": text})
+        if prepared:
+            await notify.publish(prepared, self.user.pk)
+
+    def _post(self, client_id, body):
+        """One database hop: store, screen, and render whatever must be published."""
+        posted = services.post_message(self.room, self.user, client_id, body)
+        prepared = None
         if posted.raised:
-            await notify.offer_support(self.user, posted.assessment.level.value)
-            await notify.publish_raised(posted.raised)
+            prepared = notify.prepare(posted.raised, self.user, posted.assessment.level.value)
+        return posted, prepared
 
     async def on_help_request(self, frame):
-        raised = await db(escalation.request_help)(self.user, self.room)
+        prepared = await db(lambda: notify.prepare(escalation.request_help(self.user, self.room), self.user))()
         await self.send(text_data=events.frame(
             "help.requested", text="A facilitator has been asked to join you. You're not alone."
         ))
-        await notify.offer_support(self.user, raised.alert.level)
-        await notify.publish_raised(raised)
+        await notify.publish(prepared, self.user.pk)
 
     async def on_peer_concern(self, frame):
-        raised = await db(escalation.report_concern)(self.user, self.room, frame.get("message_id"))
+        message_id = frame.get("message_id")
+        prepared = await db(lambda: notify.prepare(escalation.report_concern(self.user, self.room, message_id)))()
         await self.send(text_data=events.frame(
-            "concern.received", message_id=frame.get("message_id"),
+            "concern.received", message_id=message_id,
             text="Thank you for looking out for them. A facilitator will check in.",
         ))
-        await notify.publish_raised(raised)
+        await notify.publish(prepared)  # a report alone does not confront the person
 
     async def on_history_fetch(self, frame):
         before, after = frame.get("before"), frame.get("after")
