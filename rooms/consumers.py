@@ -20,6 +20,7 @@ from .validation import (
     check_seq,
     parse_frame,
 )
+from .writer import writer
 
 log = logging.getLogger(__name__)
 db = database_sync_to_async
@@ -133,7 +134,7 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
     async def on_message_send(self, frame):
         client_id = check_client_id(frame.get("client_id"))
         body = check_body(frame.get("body"))
-        posted, prepared = await db(self._post)(client_id, body)
+        posted, prepared = await writer().post(services.Draft(self.room, self.user, client_id, body))
         text = events.message_new(posted.message)
         if not posted.created:
             await self.send(text_data=text)
@@ -141,14 +142,6 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         await self.channel_layer.group_send(self.room.group_name, {"type": "chat.frame", "text": text})
         if prepared:
             await notify.publish(prepared, self.user.pk)
-
-    def _post(self, client_id, body):
-        """One database hop: store, screen, and render whatever must be published."""
-        posted = services.post_message(self.room, self.user, client_id, body)
-        prepared = None
-        if posted.raised:
-            prepared = notify.prepare(posted.raised, self.user, posted.assessment.level.value)
-        return posted, prepared
 
     async def on_help_request(self, frame):
         prepared = await db(lambda: notify.prepare(escalation.request_help(self.user, self.room), self.user))()

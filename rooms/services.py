@@ -4,7 +4,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from escalation import services as escalation
 from escalation.detection import Assessment, Level, assess
@@ -23,59 +23,90 @@ class Posted:
     raised: escalation.Raised | None = None  # the alert written with the message, if any
 
 
-def post_message(room: Room, author: User, client_id: uuid.UUID, body: str) -> Posted:
-    """Store a message with the room's next seq; a resend of (author, client_id) returns it.
+@dataclass(frozen=True)
+class Draft:
+    """A message someone sent, not yet stored."""
 
-    The insert is tried first: a resend is rare, and its IntegrityError rolls the seq back.
+    room: Room
+    author: User
+    client_id: uuid.UUID
+    body: str
+
+
+def post_message(room: Room, author: User, client_id: uuid.UUID, body: str) -> Posted:
+    """Store one message; see post_messages. Raises ChatError for a refused resend."""
+    result = post_messages([Draft(room, author, client_id, body)])[0]
+    if isinstance(result, ChatError):
+        raise result
+    return result
+
+
+def post_messages(drafts: list[Draft]) -> list[Posted | ChatError]:
+    """Store messages in one transaction, each with its room's next seq, screened for risk.
+
+    Idempotent on (author, client_id): a resend returns the stored message and uses no seq.
+    A message at crisis or above is stored together with its alert, or neither is.
     """
     # Facilitators' own words (often quoting or answering crisis language) are not screened.
-    assessment = Assessment(Level.NONE) if author.is_facilitator else assess(body)
+    assessments = [Assessment(Level.NONE) if d.author.is_facilitator else assess(d.body) for d in drafts]
     try:
         with transaction.atomic():
-            # The row update both locks the room (PostgreSQL) and takes SQLite's write lock,
-            # so concurrent senders queue here and seq stays gapless and unique.
-            Room.objects.filter(pk=room.pk).update(last_seq=F("last_seq") + 1)
-            seq = Room.objects.values_list("last_seq", flat=True).get(pk=room.pk)
-            message = Message.objects.create(
-                room=room,
-                seq=seq,
-                author=author,
-                author_role=author.role,
-                client_id=client_id,
-                body=body,
-                risk_level=assessment.level.value,
-            )
-            raised = None
-            if assessment.level >= Level.CRISIS:
-                # Same transaction as the message: stored together, or neither.
-                raised = escalation.raise_alert(
-                    level=assessment.level.value,
-                    source="detector",
-                    subject=author,
-                    room=room,
-                    message=message,
-                    signals=[{"category": s.category, "text": s.text} for s in assessment.signals],
-                )
+            return _store(drafts, assessments, stored={})
     except IntegrityError:
-        # A resend (after a reconnect, or two copies racing): the stored one is the message.
-        existing = _existing_message(author, client_id, room)
-        if existing is None:
-            raise
-        return Posted(existing, created=False)
-    message.room = room
-    message.author = author
-    return Posted(message, created=True, assessment=assessment, raised=raised)
+        pass  # some are resends: the rollback returned their seqs; look them up and store the rest
+    with transaction.atomic():
+        return _store(drafts, assessments, stored=_stored_already(drafts))
 
 
-def _existing_message(author: User, client_id: uuid.UUID, room: Room) -> Message | None:
-    message = (
-        Message.objects.select_related("room", "author")
-        .filter(author=author, client_id=client_id)
-        .first()
-    )
-    if message is not None and message.room_id != room.pk:
-        raise ChatError("client_id_reused", "That client_id was already used in another room.")
-    return message
+def _store(drafts: list[Draft], assessments: list[Assessment], stored: dict) -> list[Posted | ChatError]:
+    """Insert first and ask later: a resend is rare, and the unique constraint catches it."""
+    results: list[Posted | ChatError | None] = [None] * len(drafts)
+    first_of: dict[tuple, int] = {}  # (author, client_id) -> index of its first draft here
+    fresh_by_room: dict[int, list[int]] = {}
+    for i, draft in enumerate(drafts):
+        key = (draft.author.pk, draft.client_id)
+        message = stored.get(key)
+        if message is not None:
+            results[i] = (ChatError("client_id_reused", "That client_id was already used in another room.")
+                          if message.room_id != draft.room.pk else Posted(message, created=False))
+        elif key in first_of:
+            continue  # the same message twice in one batch: answered below from the first
+        else:
+            first_of[key] = i
+            fresh_by_room.setdefault(draft.room.pk, []).append(i)
+    messages = {}
+    for room_id, indices in fresh_by_room.items():
+        # The row update both locks the room (PostgreSQL) and takes SQLite's write lock, so
+        # concurrent writers queue here and seq stays gapless and unique.
+        Room.objects.filter(pk=room_id).update(last_seq=F("last_seq") + len(indices))
+        last = Room.objects.values_list("last_seq", flat=True).get(pk=room_id)
+        for offset, i in enumerate(indices, start=last - len(indices) + 1):
+            d = drafts[i]
+            messages[i] = Message(room=d.room, seq=offset, author=d.author, author_role=d.author.role,
+                                  client_id=d.client_id, body=d.body, risk_level=assessments[i].level.value)
+    Message.objects.bulk_create(messages.values())
+    for i, message in messages.items():
+        raised = None
+        if assessments[i].level >= Level.CRISIS:
+            raised = escalation.raise_alert(
+                level=assessments[i].level.value, source="detector", subject=drafts[i].author,
+                room=drafts[i].room, message=message,
+                signals=[{"category": s.category, "text": s.text} for s in assessments[i].signals],
+            )
+        results[i] = Posted(message, created=True, assessment=assessments[i], raised=raised)
+    for i, draft in enumerate(drafts):
+        if results[i] is None:
+            first = results[first_of[(draft.author.pk, draft.client_id)]]
+            results[i] = Posted(first.message, created=False) if isinstance(first, Posted) else first
+    return results
+
+
+def _stored_already(drafts: list[Draft]) -> dict[tuple, Message]:
+    match = Q()
+    for d in drafts:
+        match |= Q(author=d.author, client_id=d.client_id)
+    found = Message.objects.select_related("room", "author").filter(match)
+    return {(m.author_id, m.client_id): m for m in found}
 
 
 def enter_room(slug: str, user: User) -> Room:

@@ -74,3 +74,47 @@ def test_entering_a_public_room_makes_you_a_member(alice, anxiety):
 def test_role_is_recorded_on_the_message(make_user, anxiety):
     facilitator = make_user("fran", role="facilitator")
     assert post_message(anxiety, facilitator, uuid.uuid4(), "hello").message.author_role == "facilitator"
+
+
+def test_a_batch_spans_rooms_keeps_each_rooms_seq_and_answers_each_sender(alice, bob, anxiety, grief):
+    from rooms.services import Draft, post_messages
+
+    post_message(anxiety, alice, uuid.uuid4(), "before")
+    resent = uuid.uuid4()
+    first = post_message(grief, bob, resent, "already stored")
+    twice = uuid.uuid4()
+    results = post_messages([
+        Draft(anxiety, alice, uuid.uuid4(), "a2"),
+        Draft(grief, bob, resent, "already stored"),  # a resend inside a batch
+        Draft(grief, alice, twice, "g2"),
+        Draft(grief, alice, twice, "g2"),  # the same message twice in one batch
+        Draft(anxiety, bob, uuid.uuid4(), "a3"),
+        Draft(anxiety, alice, resent, "someone else's id is fine"),
+    ])
+    assert [(r.message.room.slug, r.message.seq, r.created) for r in results] == [
+        ("anxiety", 2, True), ("grief", 1, False), ("grief", 2, True), ("grief", 2, False),
+        ("anxiety", 3, True), ("anxiety", 4, True),
+    ]
+    assert results[1].message.pk == first.message.pk
+    assert sorted(Message.objects.filter(room=grief).values_list("seq", flat=True)) == [1, 2]
+
+
+def test_a_refused_draft_does_not_sink_its_batch(alice, anxiety, grief):
+    from rooms.services import Draft, post_messages
+
+    used = uuid.uuid4()
+    post_message(anxiety, alice, used, "here")
+    results = post_messages([Draft(grief, alice, used, "there"), Draft(grief, alice, uuid.uuid4(), "ok")])
+    assert isinstance(results[0], ChatError) and results[0].code == "client_id_reused"
+    assert results[1].created and results[1].message.seq == 1
+
+
+def test_crisis_message_in_a_batch_is_stored_with_its_alert(alice, bob, anxiety):
+    from escalation.models import Alert
+    from rooms.services import Draft, post_messages
+
+    results = post_messages([Draft(anxiety, bob, uuid.uuid4(), "hello"),
+                             Draft(anxiety, alice, uuid.uuid4(), "I want to kill myself")])
+    assert results[0].raised is None
+    assert results[1].raised.alert.message_id == results[1].message.pk
+    assert Alert.objects.get().subject == alice
