@@ -199,4 +199,9 @@ CHAT = {
     "REPLAY_MAX": 1000,
     "TYPING_THROTTLE_SECONDS": 3.0,
     "PRESENCE_HEARTBEAT_SECONDS": env.int("PRESENCE_HEARTBEAT_SECONDS", default=20),
+    # Per person, burst and sustained (facilitators exempt); `limits` notation.
+    "RATE_LIMITS": env.str("CHAT_RATE_LIMITS", default="5/10 seconds;30/minute"),
+    "REPEAT_LIMIT": env.str("CHAT_REPEAT_LIMIT", default="1/30 seconds"),  # the same text again
+    "FRAME_RATE": env.str("CHAT_FRAME_RATE", default="30/second"),  # per socket; above it: closed
+    "MAX_LINKS": env.int("CHAT_MAX_LINKS", default=3),
 }

@@ -9,7 +9,8 @@ from django.conf import settings
 from escalation import notify
 from escalation import services as escalation
 
-from . import events, presence, selectors, services
+from . import events, moderation, presence, selectors, services
+from .ratelimits import room_limits
 from .clock import clock
 from .errors import ChatError
 from .validation import (
@@ -26,7 +27,9 @@ log = logging.getLogger(__name__)
 db = database_sync_to_async
 
 LOBBY_GROUP = "lobby"
-CLOSE_CODES = {"not_signed_in": 4401, "not_a_member": 4403, "room_not_found": 4404}
+CLOSE_CODES = {"not_signed_in": 4401, "not_a_member": 4403, "banned": 4403, "room_not_found": 4404}
+CLOSE_REMOVED = 4003  # kicked or banned while connected
+CLOSE_ABUSIVE = 1008  # policy violation: too many frames
 
 
 class ChatFrameMixin:
@@ -55,6 +58,7 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
                 raise ChatError("not_signed_in", "Sign in to join a room.")
             after = check_after_param(self.scope["query_string"])
             self.room = await db(services.enter_room)(self.scope["url_route"]["kwargs"]["slug"], user)
+            await db(moderation.check_can_enter)(user, self.room)
         except ChatError as refusal:
             await self.close(code=CLOSE_CODES.get(refusal.code, 4400))
             return
@@ -73,20 +77,26 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
 
     def _enter(self, after):
         self.role = self.user.role
+        self.moderator = self.user.is_facilitator
+        self.timeout_until = selectors.timeout_until(self.user, self.room)
         services.beat(presence.SERVER_ID)
         joined = services.open_connection(self.room, self.user, self.channel_name, presence.SERVER_ID)
         if after is None:
-            history, has_more = selectors.recent_messages(self.room, settings.CHAT["HISTORY_ON_CONNECT"]), None
+            history, has_more = selectors.recent_messages(
+                self.room, settings.CHAT["HISTORY_ON_CONNECT"], self.moderator), None
         else:
-            history, has_more = selectors.messages_after(self.room, after, settings.CHAT["REPLAY_MAX"])
+            history, has_more = selectors.messages_after(
+                self.room, after, settings.CHAT["REPLAY_MAX"], self.moderator)
         online = [events.author_payload(u) for u in selectors.online_users(self.room)]
         state = events.frame(
             "room.state",
-            room=room_payload(self.room),
+            room=events.room_payload(self.room),
             me=events.author_payload(self.user, self.role),
             online=online,
             history=[events.message_payload(m) for m in history],
             has_more=has_more,
+            muted=moderation.muted_ids(self.user),
+            timeout_until=self.timeout_until.isoformat() if self.timeout_until else None,
         )
         return state, joined
 
@@ -115,6 +125,9 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         )
 
     async def receive(self, text_data=None, bytes_data=None):
+        if not await room_limits().frame_allowed(self.channel_name):
+            await self.close(code=CLOSE_ABUSIVE)
+            return
         client_id = None
         try:
             frame = parse_frame(text_data)
@@ -134,6 +147,13 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
     async def on_message_send(self, frame):
         client_id = check_client_id(frame.get("client_id"))
         body = check_body(frame.get("body"))
+        try:
+            moderation.check_can_post(self.user, self.room, self.timeout_until)
+            await room_limits().check_message(self.user, self.room, body)
+        except ChatError:
+            # A resend of a message already stored is answered, not refused (asked only on refusal).
+            if not await db(services.is_stored)(self.user, client_id):
+                raise
         posted, prepared = await writer().post(services.Draft(self.room, self.user, client_id, body))
         text = events.message_new(posted.message)
         if not posted.created:
@@ -165,9 +185,11 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
             raise ChatError("invalid_history", "Send exactly one of before or after.")
         limit = check_limit(frame.get("limit"), 50, settings.CHAT["HISTORY_PAGE_MAX"])
         if before is not None:
-            page, has_more = await db(selectors.messages_before)(self.room, check_seq(before, "before"), limit)
+            page, has_more = await db(selectors.messages_before)(
+                self.room, check_seq(before, "before"), limit, self.moderator)
         else:
-            page, has_more = await db(selectors.messages_after)(self.room, check_seq(after, "after"), limit)
+            page, has_more = await db(selectors.messages_after)(
+                self.room, check_seq(after, "after"), limit, self.moderator)
         await self.send(
             text_data=events.frame(
                 "history",
@@ -189,22 +211,124 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
             {"type": "chat.frame", "text": events.frame("typing", user=me), "exclude": self.channel_name},
         )
 
+    # --- moderation: facilitators act, the room sees the result at once ----------------------
+    async def _room_event(self, type_, **fields):
+        await self.channel_layer.group_send(
+            self.room.group_name, {"type": "chat.frame", "text": events.frame(type_, **fields)})
+
+    async def on_mod_hide(self, frame):
+        message = await db(moderation.hide_message)(self.user, self.room, frame.get("message_id"), frame.get("reason"))
+        await self._room_event("message.hidden", id=message.pk, seq=message.seq)
+
+    async def on_mod_restore(self, frame):
+        message = await db(moderation.restore_message)(self.user, self.room, frame.get("message_id"))
+        await self._room_event("message.restored", message=await db(events.message_payload)(message))
+
+    async def on_mod_timeout(self, frame):
+        sanction = await db(moderation.time_out)(
+            self.user, self.room, frame.get("user_id"), frame.get("seconds"), frame.get("reason"))
+        await self._tell_sanctioned(sanction, f"A facilitator has paused your posting here until "
+                                              f"{sanction.until:%H:%M} UTC. You can still read along.")
+
+    async def on_mod_kick(self, frame):
+        sanction = await db(moderation.kick)(self.user, self.room, frame.get("user_id"), frame.get("reason"))
+        await self._tell_sanctioned(sanction, "A facilitator has asked you to leave this room for now.")
+
+    async def on_mod_ban(self, frame):
+        sanction = await db(moderation.ban)(
+            self.user, self.room, frame.get("user_id"), frame.get("scope"), frame.get("reason"))
+        await self._tell_sanctioned(sanction, "You have been removed from "
+                                              f"{'this room' if sanction.room_id else 'the service'}.")
+
+    async def on_mod_lift(self, frame):
+        count = await db(moderation.lift)(
+            self.user, self.room, frame.get("user_id"), frame.get("kind"), frame.get("scope", "room"))
+        await self.channel_layer.group_send(notify.person_group(frame["user_id"]), {
+            "type": "chat.sanction", "kind": f"lift_{frame['kind']}", "room": self.room.slug, "until": None,
+            "text": "A facilitator lifted your restriction. Welcome back.",
+        })
+        await self.send(text_data=events.frame("mod.done", action="lift", count=count))
+
+    async def _tell_sanctioned(self, sanction, text):
+        await self.channel_layer.group_send(notify.person_group(sanction.user_id), {
+            "type": "chat.sanction", "kind": sanction.kind, "room": self.room.slug if sanction.room_id else None,
+            "until": sanction.until.isoformat() if sanction.until else None, "text": text,
+        })
+        await self.send(text_data=events.frame("mod.done", action=sanction.kind, user_id=sanction.user_id))
+
+    async def on_mod_lock(self, frame):
+        self.room = await db(moderation.set_locked)(self.user, self.room, frame.get("locked"))
+        await self._room_updated()
+
+    async def on_mod_slow_mode(self, frame):
+        self.room = await db(moderation.set_slow_mode)(self.user, self.room, frame.get("seconds"))
+        await self._room_updated()
+
+    async def on_mod_pin(self, frame):
+        self.room = await db(moderation.pin)(self.user, self.room, frame.get("message_id"))
+        await self._room_updated()
+
+    async def _room_updated(self):
+        payload = await db(events.room_payload)(self.room)
+        await self.channel_layer.group_send(self.room.group_name, {"type": "chat.room", "room": payload})
+
+    async def chat_room(self, event):
+        """Room settings changed (lock, slow mode, pin): keep this socket's copy current."""
+        for field in ("locked", "slow_mode_seconds"):
+            setattr(self.room, field, event["room"][field])
+        await self.send(text_data=events.frame("room.updated", room=event["room"]))
+
+    async def chat_sanction(self, event):
+        """A sanction on this person, from any process: apply it to this socket."""
+        here = event["room"] in (None, self.room.slug)
+        if not here:
+            return
+        if event["kind"] == "timeout":
+            from datetime import datetime
+
+            self.timeout_until = datetime.fromisoformat(event["until"])
+        elif event["kind"] == "lift_timeout":
+            self.timeout_until = None
+        await self.send(text_data=events.frame("sanction", kind=event["kind"], room=event["room"],
+                                               until=event["until"], text=event["text"]))
+        if event["kind"] in ("kick", "ban"):
+            await self.close(code=CLOSE_REMOVED)
+
+    # --- peers: report, mute for yourself, leave ------------------------------------------
+    async def on_message_report(self, frame):
+        made = await db(moderation.report)(
+            self.user, self.room, frame.get("message_id"), frame.get("reason"), frame.get("note"))
+        await self.send(text_data=events.frame(
+            "report.received", message_id=made.message_id,
+            text="Thanks for telling us. A facilitator will look at it."))
+
+    async def on_mute_set(self, frame):
+        other = await db(moderation.set_mute)(self.user, frame.get("user_id"), frame.get("muted"))
+        await self.send(text_data=events.frame("mute", user_id=other.pk, muted=frame["muted"]))
+
+    async def on_room_leave(self, frame):
+        await db(moderation.leave)(self.user, self.room)
+        await self.send(text_data=events.frame("left", room=self.room.slug))
+        await self.close(code=1000)
+
     HANDLERS = {
         "message.send": on_message_send,
         "history.fetch": on_history_fetch,
         "typing": on_typing,
         "help.request": on_help_request,
         "peer.concern": on_peer_concern,
-    }
-
-
-def room_payload(room) -> dict:
-    return {
-        "slug": room.slug,
-        "name": room.name,
-        "topic": room.topic,
-        "description": room.description,
-        "guidelines": room.guidelines,
+        "mod.hide": on_mod_hide,
+        "mod.restore": on_mod_restore,
+        "mod.timeout": on_mod_timeout,
+        "mod.kick": on_mod_kick,
+        "mod.ban": on_mod_ban,
+        "mod.lift": on_mod_lift,
+        "mod.lock": on_mod_lock,
+        "mod.slow_mode": on_mod_slow_mode,
+        "mod.pin": on_mod_pin,
+        "message.report": on_message_report,
+        "mute.set": on_mute_set,
+        "room.leave": on_room_leave,
     }
 
 

@@ -10,7 +10,7 @@ def author_payload(user: User, role: str | None = None) -> dict:
 
 
 def message_payload(message: Message) -> dict:
-    return {
+    payload = {
         "id": message.pk,
         "seq": message.seq,
         "client_id": str(message.client_id),
@@ -18,6 +18,23 @@ def message_payload(message: Message) -> dict:
         "author": author_payload(message.author, message.author_role),
         "body": message.body,
         "created_at": message.created_at.isoformat(),
+    }
+    if message.hidden_at is not None:  # only facilitators are ever sent a hidden message
+        payload["hidden"] = True
+    return payload
+
+
+def room_payload(room) -> dict:
+    pinned = room.pinned_message
+    return {
+        "slug": room.slug,
+        "name": room.name,
+        "topic": room.topic,
+        "description": room.description,
+        "guidelines": room.guidelines,
+        "locked": room.locked,
+        "slow_mode_seconds": room.slow_mode_seconds,
+        "pinned": message_payload(pinned) if pinned is not None and pinned.hidden_at is None else None,
     }
 
 

@@ -53,6 +53,12 @@ class Room(models.Model):
         default=False, help_text="Only members may join (e.g. a private support room)."
     )
     position = models.PositiveSmallIntegerField(default=0)
+    locked = models.BooleanField(default=False, help_text="Read-only for peers.")
+    slow_mode_seconds = models.PositiveIntegerField(default=0, help_text="Seconds between a peer's messages.")
+    pinned_message = models.ForeignKey(
+        "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Empty: the guidelines are pinned.",
+    )
     # The last seq handed out; incremented in the same transaction that stores a message,
     # so seq is gapless even when that transaction rolls back.
     last_seq = models.PositiveBigIntegerField(default=0, editable=False)
@@ -87,6 +93,8 @@ class Message(models.Model):
     body = models.TextField()
     # The detector's tier: for facilitators and admins only, never sent to peers.
     risk_level = models.CharField(max_length=10, default="none", db_index=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)  # hidden from peers, kept for the record
+    hidden_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -118,3 +126,77 @@ class Connection(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["room", "user"])]
+
+
+class Sanction(models.Model):
+    """A timeout, removal or ban of a person, in one room or (room empty) the whole service."""
+
+    class Kind(models.TextChoices):
+        TIMEOUT = "timeout"  # may read, may not post, until `until`
+        KICK = "kick"  # removed from the room now; may come back (unless it is private)
+        BAN = "ban"  # may not enter (room) or use the service at all (no room)
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sanctions")
+    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.CASCADE, related_name="sanctions")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    reason = models.CharField(max_length=500, blank=True)
+    until = models.DateTimeField(null=True, blank=True, help_text="Empty: until lifted.")
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "kind", "lifted_at"])]
+
+
+class PersonalMute(models.Model):
+    """One person choosing not to see another's messages. Nobody else is affected."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mutes")
+    muted = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "muted"], name="one_mute")]
+
+
+class Report(models.Model):
+    class Reason(models.TextChoices):
+        HARASSMENT = "harassment"
+        SPAM = "spam"
+        UNSAFE = "unsafe"
+        OTHER = "other"
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="reports_made")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+
+class AuditEntry(models.Model):
+    """Append-only record of every moderation action: who, what, whom, where, when, why."""
+
+    actor = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=30, db_index=True)
+    target = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "audit log"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("The audit log is append-only.")

@@ -9,24 +9,35 @@ from .clock import clock
 from .models import Connection, Membership, Message, Room, User
 
 
-def _messages(room: Room):
-    return Message.objects.filter(room=room).select_related("author", "room")
+def _messages(room: Room, with_hidden: bool):
+    """Peers never get hidden messages; facilitators get them, marked, so they can restore them."""
+    found = Message.objects.filter(room=room).select_related("author", "room")
+    return found if with_hidden else found.filter(hidden_at__isnull=True)
 
 
-def recent_messages(room: Room, limit: int) -> list[Message]:
-    return list(reversed(_messages(room).order_by("-seq")[:limit]))
+def recent_messages(room: Room, limit: int, with_hidden: bool = False) -> list[Message]:
+    return list(reversed(_messages(room, with_hidden).order_by("-seq")[:limit]))
 
 
-def messages_before(room: Room, before: int, limit: int) -> tuple[list[Message], bool]:
+def messages_before(room: Room, before: int, limit: int, with_hidden: bool = False) -> tuple[list[Message], bool]:
     """Up to `limit` messages with seq < before, oldest first, and whether older ones exist."""
-    page = list(_messages(room).filter(seq__lt=before).order_by("-seq")[: limit + 1])
+    page = list(_messages(room, with_hidden).filter(seq__lt=before).order_by("-seq")[: limit + 1])
     return list(reversed(page[:limit])), len(page) > limit
 
 
-def messages_after(room: Room, after: int, limit: int) -> tuple[list[Message], bool]:
+def messages_after(room: Room, after: int, limit: int, with_hidden: bool = False) -> tuple[list[Message], bool]:
     """Up to `limit` messages with seq > after, oldest first, and whether newer ones exist."""
-    page = list(_messages(room).filter(seq__gt=after).order_by("seq")[: limit + 1])
+    page = list(_messages(room, with_hidden).filter(seq__gt=after).order_by("seq")[: limit + 1])
     return page[:limit], len(page) > limit
+
+
+def timeout_until(user: User, room: Room):
+    """When the person's current timeout in this room (or everywhere) ends, or None."""
+    from .moderation import active_sanctions
+    from .models import Sanction
+
+    last = active_sanctions(user, room).filter(kind=Sanction.Kind.TIMEOUT).order_by("-until").first()
+    return last.until if last else None
 
 
 def _live_connections():

@@ -101,6 +101,10 @@ def _store(drafts: list[Draft], assessments: list[Assessment], stored: dict) -> 
     return results
 
 
+def is_stored(author: User, client_id: uuid.UUID) -> bool:
+    return Message.objects.filter(author=author, client_id=client_id).exists()
+
+
 def _stored_already(drafts: list[Draft]) -> dict[tuple, Message]:
     match = Q()
     for d in drafts:
