@@ -5,7 +5,7 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from rooms import events, presence
+from rooms import events, moderation, presence, selectors
 from rooms.consumers import ChatFrameMixin
 from rooms.errors import ChatError
 from rooms.services import beat
@@ -48,6 +48,7 @@ class ConsoleConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
             on_duty=duty.on_duty,
             outcomes=services.OUTCOMES,
             alerts=[payloads.alert_payload(a) for a in payloads.open_alerts()],
+            reports=[events.report_payload(r) for r in selectors.open_reports()],
         )
 
     async def disconnect(self, code):
@@ -94,7 +95,21 @@ class ConsoleConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         await notify.publish_updated(alert)
         await notify.invite_to_support_room(alert, self.user)
 
+    async def on_report_close(self, frame):
+        made = await db(moderation.close_report)(self.user, frame.get("report_id"))
+        text = events.frame("report.updated", report=await db(events.report_payload)(made))
+        await self.channel_layer.group_send(notify.FACILITATORS_GROUP, {"type": "chat.frame", "text": text})
+
+    async def on_audit_fetch(self, frame):
+        filters = {k: frame.get(k) for k in ("action", "room", "person")}
+        if any(v is not None and not isinstance(v, str) for v in filters.values()):
+            raise ChatError("invalid_filter", "action, room and person are text.")
+        entries = await db(lambda: [events.audit_payload(e) for e in selectors.audit_entries(**filters)])()
+        await self.send(text_data=events.frame("audit", entries=entries, filters=filters))
+
     HANDLERS = {
+        "report.close": on_report_close,
+        "audit.fetch": on_audit_fetch,
         "duty.set": on_duty_set,
         "alert.ack": on_alert_ack,
         "alert.resolve": on_alert_resolve,

@@ -3,6 +3,7 @@ from django.db import models
 from django_countries.fields import CountryField
 
 from escalation.detection import Level
+from rooms.models import AppendOnlyModel
 
 LEVEL_CHOICES = [(level.value, level.value) for level in Level]
 LEVEL_RANK = {level.value: level.rank for level in Level}
@@ -107,7 +108,7 @@ class Alert(models.Model):
         return LEVEL_RANK[self.level]
 
 
-class AlertEvent(models.Model):
+class AlertEvent(AppendOnlyModel):
     """Append-only log of everything that happened to an alert, and who did it."""
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
@@ -118,14 +119,6 @@ class AlertEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Alert events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Alert events are append-only.")
 
 
 class Notification(models.Model):

@@ -4,20 +4,16 @@ channel_layer.send() to a console's own channel reaches exactly that socket with
 layer and with Redis alike, so a frame is delivered once however many processes run.
 """
 
-import asyncio
-import logging
-
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db.models import Max
 
+from rooms.background import every, keep_running
+
 from .models import Notification
 
-log = logging.getLogger(__name__)
-
 local_consoles: dict[str, int] = {}  # channel name -> facilitator id, for sockets in this process
-_task: asyncio.Task | None = None
 
 
 def _newest_id() -> int:
@@ -37,23 +33,25 @@ async def deliver(notifications: list[Notification]) -> None:
                 await layer.send(channel, {"type": "chat.frame", "text": notification.text})
 
 
-async def _relay_forever() -> None:
-    last_id = await database_sync_to_async(_newest_id)()
-    while True:
-        await asyncio.sleep(settings.ESCALATION["OUTBOX_POLL_SECONDS"])
+class OutboxRelay:
+    """Hands new outbox rows to this process's consoles, from the newest row when it started."""
+
+    def __init__(self):
+        self.last_id = 0
+
+    async def run(self) -> None:
+        # Read the starting point before the first wait, or a row written meanwhile is skipped.
+        self.last_id = await database_sync_to_async(_newest_id)()
+        await every(settings.ESCALATION["OUTBOX_POLL_SECONDS"], self.step, "outbox relay")
+
+    async def step(self) -> None:
         if not local_consoles:
-            continue
-        try:
-            fresh = await database_sync_to_async(_since)(last_id)
-            if fresh:
-                last_id = fresh[-1].pk
-                await deliver(fresh)
-        except Exception:  # the relay must outlive a database hiccup
-            log.exception("outbox relay failed")
+            return
+        fresh = await database_sync_to_async(_since)(self.last_id)
+        if fresh:
+            self.last_id = fresh[-1].pk
+            await deliver(fresh)
 
 
 def ensure_relay() -> None:
-    global _task
-    loop = asyncio.get_running_loop()
-    if _task is None or _task.done() or _task.get_loop() is not loop:
-        _task = loop.create_task(_relay_forever())
+    keep_running("outbox relay", lambda: OutboxRelay().run())

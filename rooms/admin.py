@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import Membership, Message, Room, User
+from .models import AuditEntry, Membership, Message, Report, Room, Sanction, User
 
 
 @admin.register(User)
@@ -38,3 +38,35 @@ class MessageAdmin(admin.ModelAdmin):
     @admin.display(description="body")
     def short_body(self, message):
         return message.body[:80]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "action", "actor", "target", "room", "reason")
+    list_filter = ("action", "room", "created_at")
+    search_fields = ("actor__username", "target__username", "reason")
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the record is append-only
+
+
+@admin.register(Sanction)
+class SanctionAdmin(admin.ModelAdmin):
+    list_display = ("user", "kind", "room", "until", "created_by", "created_at", "lifted_at")
+    list_filter = ("kind", "room")
+    search_fields = ("user__username", "reason")
+    raw_id_fields = ("user", "created_by", "lifted_by")
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "reason", "reporter", "message", "closed_at")
+    list_filter = ("reason", "closed_at")
+    raw_id_fields = ("message", "reporter", "closed_by")

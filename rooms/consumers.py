@@ -301,6 +301,8 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         await self.send(text_data=events.frame(
             "report.received", message_id=made.message_id,
             text="Thanks for telling us. A facilitator will look at it."))
+        text = events.frame("report.new", report=await db(events.report_payload)(made))
+        await self.channel_layer.group_send(notify.FACILITATORS_GROUP, {"type": "chat.frame", "text": text})
 
     async def on_mute_set(self, frame):
         other = await db(moderation.set_mute)(self.user, frame.get("user_id"), frame.get("muted"))

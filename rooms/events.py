@@ -51,3 +51,29 @@ def error(code: str, detail: str, client_id: str | None = None) -> str:
     if client_id is not None:
         fields["client_id"] = client_id
     return frame("error", **fields)
+
+
+def report_payload(report) -> dict:
+    return {
+        "id": report.pk,
+        "reason": report.reason,
+        "note": report.note,
+        "reporter": author_payload(report.reporter) if report.reporter else None,
+        "message": message_payload(report.message),
+        "created_at": report.created_at.isoformat(),
+        "closed": report.closed_at is not None,
+    }
+
+
+def audit_payload(entry) -> dict:
+    return {
+        "id": entry.pk,
+        "action": entry.action,
+        "actor": entry.actor.username if entry.actor else None,
+        "target": entry.target.username if entry.target else None,
+        "room": entry.room.slug if entry.room else None,
+        "message_id": entry.message_id,
+        "reason": entry.reason,
+        "detail": entry.detail,
+        "created_at": entry.created_at.isoformat(),
+    }

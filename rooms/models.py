@@ -43,6 +43,21 @@ class User(AbstractUser):
         return self.role in (Role.FACILITATOR, Role.ADMIN)
 
 
+class AppendOnlyModel(models.Model):
+    """A record written once and never changed or deleted (audit log, alert events)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError(f"{self._meta.verbose_name} is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{self._meta.verbose_name} is append-only.")
+
+
 class Room(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=80)
@@ -177,7 +192,7 @@ class Report(models.Model):
     closed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
 
-class AuditEntry(models.Model):
+class AuditEntry(AppendOnlyModel):
     """Append-only record of every moderation action: who, what, whom, where, when, why."""
 
     actor = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -192,11 +207,3 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name_plural = "audit log"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("The audit log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("The audit log is append-only.")

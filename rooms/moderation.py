@@ -233,6 +233,22 @@ def report(reporter: User, room: Room, message_id, reason, note=None) -> Report:
     return made
 
 
+@transaction.atomic
+def close_report(actor: User, report_id) -> Report:
+    check_moderator(actor)
+    if isinstance(report_id, bool) or not isinstance(report_id, int):
+        raise ChatError("invalid_report_id", "report_id must be a whole number.")
+    made = Report.objects.select_related("message__author", "message__room", "reporter").filter(pk=report_id).first()
+    if made is None:
+        raise ChatError("report_not_found", "There is no such report.")
+    if made.closed_at is None:
+        made.closed_at, made.closed_by = clock.now(), actor
+        made.save(update_fields=["closed_at", "closed_by"])
+        audit(actor, "close_report", target=made.message.author, room=made.message.room, message=made.message,
+              report=made.pk)
+    return made
+
+
 def set_mute(user: User, other_id, muted) -> User:
     other = _person(other_id, user)
     if not isinstance(muted, bool):

@@ -5,7 +5,6 @@ so every Daphne process shares one count; the per-socket frame rate is local to 
 Facilitators are exempt from the per-person limits.
 """
 
-import asyncio
 import hashlib
 import re
 import time
@@ -15,6 +14,7 @@ from limits import parse, parse_many
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
+from .background import per_loop
 from .errors import ChatError
 
 _LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
@@ -65,13 +65,4 @@ class RoomLimits:
         }[code]
 
 
-_limits: dict[asyncio.AbstractEventLoop, RoomLimits] = {}
-
-
-def room_limits() -> RoomLimits:
-    """This event loop's limiter (a Redis client belongs to one loop; tests run many)."""
-    loop = asyncio.get_running_loop()
-    if loop not in _limits:
-        _limits.clear()
-        _limits[loop] = RoomLimits()
-    return _limits[loop]
+room_limits = per_loop(RoomLimits)  # this event loop's limiter: a Redis client belongs to one loop

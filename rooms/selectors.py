@@ -102,3 +102,28 @@ def can_enter(room: Room, user: User) -> bool:
 
 def user_online_in(room: Room, user: User) -> bool:
     return _live_connections().filter(room=room, user=user).exists()
+
+
+def open_reports(limit: int = 100):
+    from .models import Report
+
+    found = Report.objects.filter(closed_at__isnull=True).select_related(
+        "reporter", "message__author", "message__room").order_by("created_at")
+    return list(found[:limit])
+
+
+def audit_entries(action: str | None = None, room: str | None = None, person: str | None = None,
+                  limit: int = 100):
+    """The audit log, newest first, filtered by action, room slug or person (actor or target)."""
+    from django.db.models import Q
+
+    from .models import AuditEntry
+
+    entries = AuditEntry.objects.select_related("actor", "target", "room")
+    if action:
+        entries = entries.filter(action=action)
+    if room:
+        entries = entries.filter(room__slug=room)
+    if person:
+        entries = entries.filter(Q(actor__username__iexact=person) | Q(target__username__iexact=person))
+    return list(entries[:limit])

@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 
 from escalation import notify
 
+from .background import per_loop
 from .services import Draft, post_messages
 
 MAX_BATCH = 200
@@ -59,13 +60,4 @@ def _write(drafts: list[Draft]) -> list:
     return out
 
 
-_writers: dict[asyncio.AbstractEventLoop, BatchWriter] = {}
-
-
-def writer() -> BatchWriter:
-    """This event loop's writer (tests run many loops; a server runs one)."""
-    loop = asyncio.get_running_loop()
-    if loop not in _writers:
-        _writers.clear()  # old loops are closed; keep no reference to them
-        _writers[loop] = BatchWriter()
-    return _writers[loop]
+writer = per_loop(BatchWriter)  # this event loop's writer

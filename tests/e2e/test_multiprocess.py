@@ -85,3 +85,44 @@ async def test_anonymous_and_cross_origin_handshakes_are_refused_by_a_real_serve
         await connect(f"ws://127.0.0.1:{port}/ws/rooms/anxiety/", origin="https://evil.example",
                       additional_headers={"Cookie": f"sessionid={session}"})
     assert refused.value.response.status_code == 403
+
+
+async def test_rate_limits_hold_across_two_processes_on_redis(redis_site):
+    one, two = redis_site.start_daphne(), redis_site.start_daphne()
+    session = login(one, "river", "demo-river-pass")
+    a, _ = await open_room(one, session)
+    b, _ = await open_room(two, session, slug="open-room")
+    sent = 0
+    for i in range(6):  # alternate processes: the burst of 5 is counted in Redis, not per process
+        await say(a if i % 2 == 0 else b, f"message {i}")
+        sent += 1
+    frames = []
+    for ws in (a, b):
+        try:
+            async with asyncio.timeout(2):
+                while True:
+                    frames.append(json.loads(await ws.recv()))
+        except TimeoutError:
+            pass
+    delivered = [f for f in frames if f["type"] == "message.new"]
+    refused = [f for f in frames if f["type"] == "error"]
+    assert len(delivered) == 5 and [f["code"] for f in refused] == ["rate_limited"]
+    await a.close()
+    await b.close()
+
+
+async def test_a_ban_on_one_process_closes_the_socket_on_the_other(redis_site):
+    one, two = redis_site.start_daphne(), redis_site.start_daphne()
+    river, _ = await open_room(two, login(two, "river", "demo-river-pass"))
+    maple, _ = await open_room(one, login(one, "maple", "demo-maple-pass"))
+    river_id = (await open_room(two, login(two, "river", "demo-river-pass")))[1]["me"]["id"]
+    await maple.send(json.dumps({"type": "mod.ban", "user_id": river_id, "scope": "room", "reason": "test"}))
+    assert (await next_of(river, "sanction"))["kind"] == "ban"
+    from websockets.exceptions import ConnectionClosed
+
+    with pytest.raises(ConnectionClosed) as closed:
+        async with asyncio.timeout(5):
+            while True:
+                await river.recv()
+    assert closed.value.rcvd.code == 4003
+    await maple.close()

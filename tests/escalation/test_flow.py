@@ -264,3 +264,44 @@ async def test_duty_survives_a_reconnect(maple, anxiety):
     again, _ = await open_socket("/ws/facilitator/", maple)
     assert (await receive(again, "console.state"))["on_duty"] is True
     await again.disconnect()
+
+
+async def test_reports_reach_the_console_live_and_can_be_closed(alice, bob, maple, anxiety):
+    console, state = await open_socket("/ws/facilitator/", maple)
+    assert (await receive(console, "console.state"))["reports"] == []
+    a, b = await in_room(alice), await in_room(bob)
+    await say(a, "buy cheap pills at example.com")
+    message_id = (await receive(b, "message.new"))["message"]["id"]
+    await send(b, type="message.report", message_id=message_id, reason="spam", note="ad")
+    report = (await receive(console, "report.new"))["report"]
+    assert (report["reason"], report["reporter"]["name"], report["message"]["id"]) == ("spam", "bob", message_id)
+    await send(console, type="report.close", report_id=report["id"])
+    assert (await receive(console, "report.updated"))["report"]["closed"] is True
+    again, _ = await open_socket("/ws/facilitator/", maple)
+    assert (await receive(again, "console.state"))["reports"] == []
+    for s in (a, b, console, again):
+        await s.disconnect()
+
+
+async def test_console_audit_log_filters_by_action_room_and_person(alice, bob, maple, anxiety, grief):
+    m1, m2 = await in_room(maple), await in_room(maple, "grief")
+    await send(m1, type="mod.timeout", user_id=alice.pk, seconds=60, reason="calm")
+    await receive(m1, "mod.done")
+    await send(m2, type="mod.lock", locked=True)
+    await receive(m2, "room.updated")
+    await send(m1, type="mod.kick", user_id=bob.pk)
+    await receive(m1, "mod.done")
+    console, _ = await open_socket("/ws/facilitator/", maple)
+    await receive(console, "console.state")
+    await send(console, type="audit.fetch")
+    everything = (await receive(console, "audit"))["entries"]
+    assert [e["action"] for e in everything] == ["kick", "lock", "timeout"]  # newest first
+    await send(console, type="audit.fetch", room="grief")
+    assert [e["action"] for e in (await receive(console, "audit"))["entries"]] == ["lock"]
+    await send(console, type="audit.fetch", person="alice")
+    only = (await receive(console, "audit"))["entries"]
+    assert [(e["action"], e["actor"], e["target"], e["reason"]) for e in only] == [("timeout", "maple", "alice", "calm")]
+    await send(console, type="audit.fetch", action="kick")
+    assert [e["target"] for e in (await receive(console, "audit"))["entries"]] == ["bob"]
+    for s in (m1, m2, console):
+        await s.disconnect()

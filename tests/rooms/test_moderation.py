@@ -49,15 +49,19 @@ ACTIONS = [
 ]
 
 
+def fill(fields, message_id, user_id):
+    """The frame's fields with the placeholders (0) replaced by a real message and person."""
+    return {k: message_id if k == "message_id" and v == 0 else user_id if k == "user_id" else v
+            for k, v in fields.items()}
+
+
 @pytest.mark.parametrize("type_, fields", ACTIONS)
 async def test_peers_may_not_moderate(alice, bob, anxiety, type_, fields):
     a, _ = await joined(alice)
     b, _ = await joined(bob)
     await post(b, "hello")
     message = (await receive(a, "message.new"))["message"]
-    fields = {k: (message["id"] if k == "message_id" and v == 0 else bob.pk if k == "user_id" else v)
-              for k, v in fields.items()}
-    await send(a, type=type_, **fields)
+    await send(a, type=type_, **fill(fields, message["id"], bob.pk))
     error = await receive(a, "error")
     assert error["code"] == "not_allowed" and "facilitators" in error["detail"].lower()
     assert await audit_actions() == []
@@ -357,3 +361,21 @@ async def test_every_action_lands_in_the_audit_log(alice, bob, maple, anxiety):
 
 async def test_anonymous_cannot_reach_any_of_it(anxiety):
     assert not (await open_socket("/ws/rooms/anxiety/"))[1]
+
+
+RESULTS = {"mod.hide": "message.hidden", "mod.restore": "message.restored", "mod.timeout": "mod.done",
+           "mod.kick": "mod.done", "mod.ban": "mod.done", "mod.lift": "mod.done", "mod.lock": "room.updated",
+           "mod.slow_mode": "room.updated", "mod.pin": "room.updated"}
+
+
+@pytest.mark.parametrize("role", ["facilitator", "admin"])
+@pytest.mark.parametrize("type_, fields", ACTIONS)
+async def test_facilitators_and_admins_may_moderate(alice, make_user, anxiety, role, type_, fields):
+    mod = await db(make_user)(f"mod-{role}", role=role)
+    a, _ = await joined(alice)
+    m, _ = await joined(mod)
+    await post(a, "hello")
+    message = (await receive(m, "message.new"))["message"]
+    await send(m, type=type_, **fill(fields, message["id"], alice.pk))
+    assert (await receive(m, RESULTS[type_]))["type"] == RESULTS[type_]
+    await m.disconnect()

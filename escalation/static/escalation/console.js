@@ -80,6 +80,10 @@ function upsert(a) {
 const socket = new ReconnectingSocket(() => wsUrl("/ws/facilitator/"), {
   onFrame(f) {
     if (f.type === "console.state") {
+      reports.clear();
+      (f.reports || []).forEach((r) => reports.set(r.id, r));
+      renderReports();
+      socket.send({ type: "audit.fetch" });
       outcomes = f.outcomes;
       duty.checked = f.on_duty;
       dutyLabel.textContent = f.on_duty ? "On duty" : "Off duty";
@@ -95,6 +99,14 @@ const socket = new ReconnectingSocket(() => wsUrl("/ws/facilitator/"), {
         pendingStepIn = null;
         window.location.assign(f.alert.support_room.url);
       }
+    } else if (f.type === "report.new" || f.type === "report.updated") {
+      if (f.report.closed) reports.delete(f.report.id); else reports.set(f.report.id, f.report);
+      renderReports();
+    } else if (f.type === "audit") {
+      auditRows.replaceChildren(...f.entries.map((e) => el("tr", {},
+        el("td", { text: new Date(e.created_at).toLocaleString() }), el("td", { text: e.actor || "" }),
+        el("td", { text: e.action }), el("td", { text: e.target || "" }), el("td", { text: e.room || "" }),
+        el("td", { text: e.reason || "" }))));
     } else if (f.type === "duty") {
       duty.checked = f.on_duty;
       dutyLabel.textContent = f.on_duty ? "On duty" : "Off duty";
@@ -103,6 +115,33 @@ const socket = new ReconnectingSocket(() => wsUrl("/ws/facilitator/"), {
     }
   },
   onStatus(text, ok) { statusEl.textContent = text; statusEl.classList.toggle("ok", ok); },
+});
+
+const reports = new Map();
+const reportList = document.getElementById("reports");
+const auditRows = document.getElementById("audit-rows");
+
+function renderReports() {
+  reportList.replaceChildren(...[...reports.values()].map((r) => el("li", { class: "report", "data-report-id": String(r.id) },
+    el("p", {}, el("strong", { text: r.reason }), document.createTextNode(` from ${r.reporter ? r.reporter.name : "someone"}: `),
+      document.createTextNode(r.note || "")),
+    el("p", { class: "reported" }, el("strong", { text: `${r.message.author.name} in ${r.message.room}: ` }),
+      document.createTextNode(r.message.body)),
+    el("p", {}, el("a", { href: `/rooms/${r.message.room}/`, text: "Open the room" }), document.createTextNode(" "),
+      el("button", { type: "button", "data-close-report": String(r.id), text: "Close report" })))));
+  document.getElementById("report-count").textContent = String(reports.size);
+}
+
+reportList.addEventListener("click", (e) => {
+  const b = e.target.closest("button[data-close-report]");
+  if (b) socket.send({ type: "report.close", report_id: Number(b.dataset.closeReport) });
+});
+document.getElementById("audit-filter").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const data = new FormData(e.target);
+  const frame = { type: "audit.fetch" };
+  for (const k of ["action", "room", "person"]) if (data.get(k)) frame[k] = data.get(k);
+  socket.send(frame);
 });
 
 duty.addEventListener("change", () => socket.send({ type: "duty.set", on_duty: duty.checked }));

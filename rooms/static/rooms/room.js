@@ -15,6 +15,9 @@ const formError = document.getElementById("form-error");
 const supportCard = document.getElementById("support-card");
 const notice = document.getElementById("notice");
 const invite = document.getElementById("invite");
+const moderator = config.me.role !== "peer";
+const muted = new Set();
+const REPORT_REASONS = ["harassment", "spam", "unsafe", "other"];
 
 let lastSeq = 0;          // highest seq shown; a jump past lastSeq + 1 means we missed some
 let firstSeq = null;      // lowest seq shown, for paging back
@@ -32,6 +35,7 @@ function messageElement(m, pending = false) {
   const li = document.createElement("li");
   li.className = "message" + (pending ? " pending" : "") + (m.author && m.author.id === config.me.id ? " mine" : "");
   if (m.seq) li.dataset.seq = String(m.seq);
+  if (m.id) li.dataset.messageId = String(m.id);
   li.dataset.clientId = m.client_id;
   const meta = document.createElement("div");
   meta.className = "meta";
@@ -53,20 +57,71 @@ function messageElement(m, pending = false) {
     time.textContent = "sending…";
   }
   meta.append(time);
-  if (m.id && m.author && m.author.id !== config.me.id) {
-    const worry = document.createElement("button");
-    worry.type = "button";
-    worry.className = "worry";
-    worry.dataset.messageId = String(m.id);
-    worry.textContent = "I'm worried";
-    worry.setAttribute("aria-label", `I'm worried about ${m.author.name}`);
-    meta.append(worry);
-  }
+  if (m.id && m.author) meta.append(messageMenu(m));
+  if (m.hidden) li.classList.add("hidden-msg");
+  if (m.author && muted.has(m.author.id)) li.classList.add("muted-msg");
+  li.dataset.authorId = m.author ? String(m.author.id) : "";
   const body = document.createElement("p");
   body.className = "body";
   body.textContent = m.body; // text, never HTML
   li.append(meta, body);
   return li;
+}
+
+function action(label, act, extra = {}) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.dataset.act = act;
+  for (const [k, v] of Object.entries(extra)) b.dataset[k] = String(v);
+  return b;
+}
+
+// Everything one can do about a message, in a small menu so the conversation stays readable.
+function messageMenu(m) {
+  const menu = document.createElement("details");
+  menu.className = "msg-menu";
+  const summary = document.createElement("summary");
+  summary.textContent = "⋯";
+  summary.setAttribute("aria-label", `Actions for ${m.author.name}'s message`);
+  const items = document.createElement("div");
+  items.className = "msg-actions";
+  const ids = { messageId: m.id, userId: m.author.id, name: m.author.name };
+  const mine = m.author.id === config.me.id;
+  if (!mine) {
+    items.append(action("I'm worried about them", "worry", ids), action("Report…", "report", ids),
+      action(muted.has(m.author.id) ? "Unmute" : "Mute (only for me)", "mute", ids));
+  }
+  if (moderator) {
+    items.append(action(m.hidden ? "Restore" : "Hide", m.hidden ? "restore" : "hide", ids), action("Pin", "pin", ids));
+    if (!mine && m.author.role === "peer") {
+      items.append(action("Time out 10 min", "timeout", ids), action("Remove from room", "kick", ids),
+        action("Ban from room", "ban-room", ids), action("Ban from service", "ban-service", ids));
+    }
+  }
+  menu.append(summary, items);
+  return menu;
+}
+
+function messageItem(id) {
+  return list.querySelector(`li[data-message-id="${id}"]`);
+}
+
+function showMode(room) {
+  const mode = document.getElementById("room-mode");
+  const parts = [];
+  if (room.locked) parts.push("This room is read-only for now.");
+  if (room.slow_mode_seconds) parts.push(`Slow mode: one message every ${room.slow_mode_seconds} s.`);
+  mode.textContent = parts.join(" ");
+  mode.hidden = parts.length === 0;
+  const pinned = document.getElementById("pinned");
+  pinned.textContent = room.pinned ? `Pinned: ${room.pinned.author.name}: ${room.pinned.body}` : "Pinned: please read the room guidelines.";
+  if (moderator) {
+    document.getElementById("mod-tools").hidden = false;
+    document.getElementById("lock-btn").textContent = room.locked ? "Unlock room" : "Lock room";
+    document.getElementById("lock-btn").dataset.locked = String(room.locked);
+    document.getElementById("slow-mode").value = String(room.slow_mode_seconds);
+  }
 }
 
 function isNearBottom() {
@@ -148,6 +203,9 @@ function showSupport(offer) {
 
 const handlers = {
   "room.state"(f) {
+    muted.clear();
+    (f.muted || []).forEach((id) => muted.add(id));
+    showMode(f.room);
     online.clear();
     f.online.forEach((u) => online.set(u.id, u));
     renderOnline();
@@ -181,6 +239,34 @@ const handlers = {
     renderOnline();
   },
   typing(f) { showTyping(f.user); },
+  "message.hidden"(f) {
+    const li = messageItem(f.id);
+    if (!li) return;
+    if (moderator) { li.classList.add("hidden-msg"); li.querySelector("[data-act=hide]")?.replaceWith(action("Restore", "restore", { messageId: f.id })); }
+    else li.remove();
+  },
+  "message.restored"(f) {
+    const li = messageItem(f.message.id);
+    if (li) li.replaceWith(messageElement(f.message));
+    else insertMessage(f.message);
+  },
+  "room.updated"(f) { showMode(f.room); },
+  sanction(f) {
+    notice.textContent = f.text;
+    if (f.kind === "kick" || f.kind === "ban") {
+      socket.stop(f.text);
+      form.querySelector("button").disabled = true;
+      input.disabled = true;
+    }
+  },
+  mute(f) {
+    if (f.muted) muted.add(f.user_id); else muted.delete(f.user_id);
+    list.querySelectorAll(`li[data-author-id="${f.user_id}"]`).forEach((li) => li.classList.toggle("muted-msg", f.muted));
+    notice.textContent = f.muted ? "Muted for you. Others still see their messages." : "Unmuted.";
+  },
+  "report.received"(f) { notice.textContent = f.text; },
+  "mod.done"(f) { notice.textContent = `Done: ${f.action}.`; },
+  left() { socket.stop("You left this room."); window.location.assign("/"); },
   "support.offer"(f) { showSupport(f); },
   "help.requested"(f) { notice.textContent = f.text; },
   "concern.received"(f) { notice.textContent = f.text; },
@@ -225,11 +311,37 @@ document.getElementById("help-btn").addEventListener("click", () => socket.send(
 document.getElementById("talk-btn").addEventListener("click", () => socket.send({ type: "help.request" }));
 document.getElementById("support-close").addEventListener("click", () => { supportCard.hidden = true; input.focus(); });
 list.addEventListener("click", (e) => {
-  const worry = e.target.closest("button.worry");
-  if (worry && socket.send({ type: "peer.concern", message_id: Number(worry.dataset.messageId) })) {
-    worry.disabled = true;
-  }
+  const b = e.target.closest("button[data-act]");
+  if (!b) return;
+  const messageId = Number(b.dataset.messageId);
+  const userId = Number(b.dataset.userId);
+  const ask = (q) => window.prompt(q, "") ?? null;
+  const frames = {
+    worry: () => ({ type: "peer.concern", message_id: messageId }),
+    report: () => {
+      const reason = ask(`Why are you reporting this? (${REPORT_REASONS.join(", ")})`);
+      if (reason === null) return null;
+      const r = reason.trim().toLowerCase();
+      return { type: "message.report", message_id: messageId, reason: REPORT_REASONS.includes(r) ? r : "other", note: reason };
+    },
+    mute: () => ({ type: "mute.set", user_id: userId, muted: !muted.has(userId) }),
+    hide: () => ({ type: "mod.hide", message_id: messageId, reason: ask("Reason (kept in the audit log):") || "" }),
+    restore: () => ({ type: "mod.restore", message_id: messageId }),
+    pin: () => ({ type: "mod.pin", message_id: messageId }),
+    timeout: () => ({ type: "mod.timeout", user_id: userId, seconds: 600, reason: ask("Reason:") || "" }),
+    kick: () => ({ type: "mod.kick", user_id: userId, reason: ask("Reason:") || "" }),
+    "ban-room": () => ({ type: "mod.ban", user_id: userId, scope: "room", reason: ask("Reason:") || "" }),
+    "ban-service": () => ({ type: "mod.ban", user_id: userId, scope: "service", reason: ask("Reason:") || "" }),
+  };
+  const frame = frames[b.dataset.act]?.();
+  if (frame && socket.send(frame)) b.closest("details")?.removeAttribute("open");
 });
+document.getElementById("lock-btn").addEventListener("click", (e) =>
+  socket.send({ type: "mod.lock", locked: e.target.dataset.locked !== "true" }));
+document.getElementById("slow-mode").addEventListener("change", (e) =>
+  socket.send({ type: "mod.slow_mode", seconds: Number(e.target.value) }));
+document.getElementById("pin-guidelines").addEventListener("click", () => socket.send({ type: "mod.pin", message_id: null }));
+document.getElementById("leave-btn")?.addEventListener("click", () => socket.send({ type: "room.leave" }));
 form.addEventListener("submit", (e) => { e.preventDefault(); send(); });
 input.addEventListener("keydown", (e) => {
   if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(); }

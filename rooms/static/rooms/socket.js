@@ -26,12 +26,19 @@ export class ReconnectingSocket {
       this.onFrame(frame);
     });
     ws.addEventListener("close", () => {
-      if (this.ws !== ws) return;
+      if (this.ws !== ws || this.stopped) return;
       this.attempt += 1;
       const delay = Math.min(10000, 500 * 2 ** Math.min(this.attempt - 1, 5)) * (0.5 + Math.random() / 2);
       this.onStatus(`Connection lost. Reconnecting in ${Math.ceil(delay / 1000)} s…`, false);
       setTimeout(() => this.connect(), delay);
     });
+  }
+
+  // No more reconnecting: the person was removed, or left.
+  stop(reason) {
+    this.stopped = true;
+    this.onStatus(reason, false);
+    if (this.ws) this.ws.close();
   }
 
   get isOpen() {

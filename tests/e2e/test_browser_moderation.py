@@ -1,0 +1,55 @@
+"""Moderation in a real browser: what a facilitator does, everyone sees at once."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+
+def test_hide_lock_and_mute_as_people_would(embedded_site, signed_in_page):
+    base = f"http://127.0.0.1:{embedded_site.start_daphne()}"
+    maple = signed_in_page(base, "maple", "demo-maple-pass")
+    river = signed_in_page(base, "river", "demo-river-pass", viewport={"width": 390, "height": 844})
+    sky = signed_in_page(base, "sky", "demo-sky-pass")
+    for page in (maple, river, sky):
+        page.goto("/rooms/depression/")
+        expect(page.locator("#status")).to_have_text("Connected")
+
+    sky.fill("#body", "you are all losers")
+    sky.keyboard.press("Enter")
+    unkind = river.locator("#messages li", has_text="you are all losers")
+    expect(unkind).to_have_count(1)
+
+    maple.once("dialog", lambda dialog: dialog.accept("unkind"))
+    row = maple.locator("#messages li", has_text="you are all losers")
+    row.locator("summary").click()
+    row.get_by_role("button", name="Hide").click()
+    expect(unkind).to_have_count(0)  # gone from the peer's screen at once
+    expect(row).to_have_class("message hidden-msg")  # the facilitator still sees it, marked
+
+    maple.click("#lock-btn")
+    expect(river.locator("#room-mode")).to_have_text("This room is read-only for now.")
+    river.fill("#body", "hello?")
+    river.keyboard.press("Enter")
+    expect(river.locator("#form-error")).to_contain_text("read-only")
+    maple.click("#lock-btn")
+    expect(river.locator("#room-mode")).to_be_hidden()
+
+    maple.fill("#body", "Let's keep it kind, everyone.")
+    maple.keyboard.press("Enter")
+    from_maple = river.locator("#messages li", has_text="keep it kind")
+    expect(from_maple.locator(".badge")).to_have_text("Facilitator")
+    from_maple.locator("summary").click()
+    from_maple.get_by_role("button", name="Mute (only for me)").click()
+    expect(from_maple).to_have_class("message muted-msg")
+    expect(sky.locator("#messages li", has_text="keep it kind")).not_to_have_class("message muted-msg")
+
+
+def test_peers_do_not_see_facilitator_tools(embedded_site, signed_in_page):
+    base = f"http://127.0.0.1:{embedded_site.start_daphne()}"
+    river = signed_in_page(base, "river", "demo-river-pass")
+    river.goto("/rooms/anxiety/")
+    expect(river.locator("#status")).to_have_text("Connected")
+    expect(river.locator("#mod-tools")).to_be_hidden()
+    expect(river.locator("#support-card")).to_be_hidden()
+    expect(river.locator("#pinned")).to_have_text("Pinned: please read the room guidelines.")
