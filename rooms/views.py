@@ -6,7 +6,10 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from . import selectors
+from escalation.hotlines import hotlines_for
+
+from . import moderation, selectors
+from .errors import ChatError
 from .forms import SignupForm
 from .models import Room
 
@@ -26,6 +29,13 @@ def room(request, slug):
     room = get_object_or_404(Room, slug=slug)
     if not selectors.can_enter(room, request.user):
         raise PermissionDenied("This room is private.")
+    try:
+        moderation.check_can_enter(request.user, room)
+    except ChatError as refusal:
+        # Removed or not, someone may be struggling: the hotline stays one tap away.
+        lines = hotlines_for(request.user.country.code or "")[:1]
+        return render(request, "rooms/removed.html", {"room": room, "detail": refusal.detail, "lines": lines},
+                      status=403)
     config = {
         "slug": room.slug,
         "me": {"id": request.user.pk, "name": request.user.username, "role": request.user.role},

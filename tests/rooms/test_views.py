@@ -91,3 +91,15 @@ def test_private_room_page_is_forbidden_to_non_members(client, alice, bob):
 def test_unknown_room_is_404(client, alice):
     client.force_login(alice)
     assert client.get(reverse("room", args=["nope"])).status_code == 404
+
+
+def test_a_banned_person_gets_a_clear_page_not_a_silent_room(client, alice, maple, anxiety, hotlines):
+    from rooms import moderation
+
+    moderation.ban(maple, anxiety, alice.pk, "room", "harassment")
+    client.force_login(alice)
+    response = client.get(reverse("room", args=["anxiety"]))
+    assert response.status_code == 403
+    assert b"You have been removed from this room." in response.content
+    assert b"room-config" not in response.content
+    assert b'href="tel:988"' in response.content  # alice is in the US: help stays one tap away
