@@ -31,6 +31,13 @@ def test_two_people_see_each_others_messages_live(embedded_site, signed_in_page)
     expect(river.locator("#messages li").last).to_contain_text("I'm here, want to talk about it?")
     expect(river.locator("#messages li .author").last).to_have_text("sky")
 
+    title = sky.title()
+    river.fill("#body", '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>')
+    river.keyboard.press("Enter")
+    expect(sky.locator("#messages li").last).to_contain_text('<img src=x onerror=')
+    expect(sky.locator("#messages li img")).to_have_count(0)
+    assert sky.title() == title, "a stored message never runs as script"
+
     river.locator("#body").press_sequentially("typing")
     expect(sky.locator("#typing")).to_have_text("river is typing…")
 

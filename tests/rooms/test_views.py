@@ -103,3 +103,26 @@ def test_a_banned_person_gets_a_clear_page_not_a_silent_room(client, alice, mapl
     assert b"You have been removed from this room." in response.content
     assert b"room-config" not in response.content
     assert b'href="tel:988"' in response.content  # alice is in the US: help stays one tap away
+
+
+def test_pages_send_a_content_security_policy_without_inline_script(client, alice, anxiety):
+    client.force_login(alice)
+    for url in (reverse("lobby"), reverse("room", args=["anxiety"]), reverse("login")):
+        policy = client.get(url)["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+        assert "frame-ancestors 'none'" in policy
+
+
+def test_repeated_failed_logins_lock_the_account_for_a_while(client, alice):
+    for _ in range(5):
+        client.post(reverse("login"), {"username": "alice", "password": "wrong"})
+    response = client.post(reverse("login"), {"username": "alice", "password": "x-pass-12345"})
+    assert response.status_code in (403, 429)
+    assert client.get(reverse("lobby")).status_code == 302, "still signed out: locked even with the right password"
+
+
+def test_production_cookies_and_hsts(settings):
+    from django.conf import settings as live
+
+    assert live.SESSION_COOKIE_SECURE and live.CSRF_COOKIE_SECURE and live.SECURE_HSTS_SECONDS >= 31536000
+    assert live.SESSION_COOKIE_HTTPONLY and not live.DEBUG
