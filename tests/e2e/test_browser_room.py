@@ -80,3 +80,22 @@ def test_page_reconnects_by_itself_and_fetches_what_it_missed(embedded_site, sig
         "from rooms.models import Message; print(Message.objects.filter(body='sent while offline').count())"
     ))
     assert stored.strip() == "1"
+
+
+def test_older_history_loads_when_scrolling_up(embedded_site, signed_in_page):
+    embedded_site.manage("shell", "-v0", "-c", (
+        "import uuid; from rooms.models import Room, User; from rooms.services import post_message; "
+        "room = Room.objects.get(slug='grief-and-loss'); sky = User.objects.get(username='sky'); "
+        "[post_message(room, sky, uuid.uuid4(), f'memory {i}') for i in range(1, 81)]"
+    ))
+    base = f"http://127.0.0.1:{embedded_site.start_daphne()}"
+    river = signed_in_page(base, "river", "demo-river-pass")
+    river.goto("/rooms/grief-and-loss/")
+    expect(river.locator("#status")).to_have_text("Connected")
+    messages = river.locator("#messages li .body")
+    expect(messages).to_have_count(50)  # the last 50
+    expect(messages.first).to_have_text("memory 31")
+    river.locator("#scroller").evaluate("el => el.scrollTo(0, 0)")
+    expect(messages).to_have_count(80)
+    expect(messages.first).to_have_text("memory 1")
+    expect(messages.last).to_have_text("memory 80")
