@@ -108,6 +108,9 @@ if REDIS_URL:
                     {
                         "address": REDIS_URL,
                         "max_connections": env.int("REDIS_MAX_CONNECTIONS", default=2000),
+                        # redis-py 8 defaults to a 5 s read timeout, which the layer's blocking
+                        # receive (BZPOPMIN) trips whenever a channel is idle (channels_redis#422).
+                        "socket_timeout": None,
                     }
                 ],
                 "capacity": env.int("CHANNEL_CAPACITY", default=1000),

@@ -13,6 +13,7 @@ from . import events, moderation, presence, selectors, services
 from .ratelimits import room_limits
 from .clock import clock
 from .errors import ChatError
+from .fanout import fanout
 from .validation import (
     check_after_param,
     check_body,
@@ -67,7 +68,7 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         presence.ensure_heartbeat()
         # Join the group before reading history so nothing posted meanwhile is missed;
         # a message seen twice is dropped by the client on its seq.
-        await self.channel_layer.group_add(self.room.group_name, self.channel_name)
+        await fanout().join(self.room.group_name, self)
         await self.channel_layer.group_add(notify.person_group(user.pk), self.channel_name)
         state, joined = await db(self._enter)(after)
         await self.accept()
@@ -103,14 +104,14 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.room is None:
             return
-        await self.channel_layer.group_discard(self.room.group_name, self.channel_name)
+        await fanout().leave(self.room.group_name, self)
         await self.channel_layer.group_discard(notify.person_group(self.user.pk), self.channel_name)
         if await db(services.close_connection)(self.channel_name):
             await self._publish_presence("leave")
 
     async def _publish_presence(self, event):
         me = events.author_payload(self.user, self.role)
-        await self.channel_layer.group_send(
+        await fanout().publish(
             self.room.group_name,
             {
                 "type": "chat.frame",
@@ -159,7 +160,7 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         if not posted.created:
             await self.send(text_data=text)
             return
-        await self.channel_layer.group_send(self.room.group_name, {"type": "chat.frame", "text": text})
+        await fanout().publish(self.room.group_name, {"type": "chat.frame", "text": text})
         if prepared:
             await notify.publish(prepared, self.user.pk)
 
@@ -206,15 +207,14 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
             return  # throttled quietly: typing is a hint, not a message
         self.last_typing = now
         me = events.author_payload(self.user, self.role)
-        await self.channel_layer.group_send(
+        await fanout().publish(
             self.room.group_name,
             {"type": "chat.frame", "text": events.frame("typing", user=me), "exclude": self.channel_name},
         )
 
     # --- moderation: facilitators act, the room sees the result at once ----------------------
     async def _room_event(self, type_, **fields):
-        await self.channel_layer.group_send(
-            self.room.group_name, {"type": "chat.frame", "text": events.frame(type_, **fields)})
+        await fanout().publish(self.room.group_name, {"type": "chat.frame", "text": events.frame(type_, **fields)})
 
     async def on_mod_hide(self, frame):
         message = await db(moderation.hide_message)(self.user, self.room, frame.get("message_id"), frame.get("reason"))
@@ -270,7 +270,7 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
 
     async def _room_updated(self):
         payload = await db(events.room_payload)(self.room)
-        await self.channel_layer.group_send(self.room.group_name, {"type": "chat.room", "room": payload})
+        await fanout().publish(self.room.group_name, {"type": "chat.room", "room": payload})
 
     async def chat_room(self, event):
         """Room settings changed (lock, slow mode, pin): keep this socket's copy current."""
