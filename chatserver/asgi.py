@@ -10,6 +10,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from chatserver.routing import websocket_urlpatterns  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from escalation.detection import detector_for  # noqa: E402
+
+# First-use costs paid at start, not inside the first crisis message: compiling the lexicon
+# (~100 ms) and building the URL resolver that alert payloads use.
+detector_for()
+reverse("room", args=["warm-up"])
 
 application = ProtocolTypeRouter(
     {
