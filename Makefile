@@ -52,6 +52,7 @@ test: install-test system-test-deps
 bench: $(VENV)/.installed-bench system-test-deps
 	$(PY) -m bench.detection
 	$(PY) -m bench.alerts
+	$(PY) -m bench.rooms
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles test-artifacts

@@ -52,6 +52,7 @@ async def open_client(url: str, cookie: str | None, origin: str):
 async def run_rooms(
     *, urls: list[str], cookies: list[str | None], origin: str, rooms: int, clients: int, senders: int,
     rate: float, seconds: float, drain: float = 3.0, body=None, send_frame=None, is_delivery=None,
+    greets: bool = True,
 ) -> Result:
     """urls[i] / cookies[i] for client i; clients are laid out room by room."""
     body = body or (lambda: "x" * 80)
@@ -62,8 +63,9 @@ async def run_rooms(
     sockets = []
     for i in range(rooms * clients):
         sockets.append(await open_client(urls[i], cookies[i], origin))
-    for ws in sockets:  # the first frame is the room state
-        await ws.recv()
+    if greets:  # the project's first frame is the room state; the baselines send none
+        for ws in sockets:
+            await ws.recv()
     stop = asyncio.Event()
 
     async def reader(ws):
