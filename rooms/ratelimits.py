@@ -49,11 +49,12 @@ class RoomLimits:
         checks += [(item, ("person", who), "rate_limited") for item in self.per_person]
         digest = hashlib.sha1(" ".join(body.lower().split()).encode()).hexdigest()[:16]
         checks.append((self.repeats, ("repeat", who, digest), "repeated"))
-        for item, keys, code in checks:  # test all first, so a refused message uses up nothing
-            if not await self.shared.test(item, *keys):
+        # hit() is atomic in the storage (one script in Redis), so two processes cannot both slip
+        # under a limit; testing first and hitting after would let them. A message refused by a
+        # later limit has counted towards the earlier ones: an over-count, the safe side.
+        for item, keys, code in checks:
+            if not await self.shared.hit(item, *keys):
                 raise ChatError(code, await self._explain(code, item, keys))
-        for item, keys, _ in checks:
-            await self.shared.hit(item, *keys)
 
     async def _explain(self, code: str, item, keys) -> str:
         reset, _ = await self.shared.get_window_stats(item, *keys)
