@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 
-from bench.load import describe, open_client, run_rooms
+from bench.load import add_load_arguments, describe, open_client, run_rooms
 from bench.site import BenchSite, Usage
 
 CRISIS = ["I want to die", "I want to end my life", "I took 30 pills", "I can't go on, I want to kill myself"]
@@ -55,18 +55,8 @@ async def main_async(args):
         cookies = site.people(names)
         port = site.start(1)[0]
         origin = f"http://127.0.0.1:{port}"
-        slugs = ["anxiety", "depression", "grief-and-loss", "ptsd-and-trauma", "addiction-recovery",
-                 "lgbtq-support", "young-people"]
-        urls, room_cookies = [], []
-        for r in range(args.rooms):
-            slug = slugs[r % len(slugs)] if r < len(slugs) else f"bench-{r}"
-            if r >= len(slugs):
-                site.site.manage("shell", "-v0", "-c",
-                                 f"from rooms.models import Room; Room.objects.get_or_create(slug='{slug}', "
-                                 f"defaults=dict(name='{slug}', topic='Bench'))")
-            for c in range(args.clients):
-                urls.append(f"ws://127.0.0.1:{port}/ws/rooms/{slug}/")
-                room_cookies.append(cookies[f"peer{r * args.clients + c}"])
+        urls = site.room_urls([port], args.rooms, args.clients)
+        room_cookies = [cookies[f"peer{i}"] for i in range(args.rooms * args.clients)]
         usage = Usage(site.server_processes())
         load = asyncio.create_task(run_rooms(
             urls=urls, cookies=room_cookies, origin=origin, rooms=args.rooms, clients=args.clients,
@@ -91,11 +81,7 @@ async def main_async(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rooms", type=int, default=10)
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--senders", type=int, default=2)
-    parser.add_argument("--rate", type=float, default=5)
-    parser.add_argument("--seconds", type=float, default=20)
+    add_load_arguments(parser, seconds=20)
     parser.add_argument("--alerts", type=int, default=40)
     asyncio.run(main_async(parser.parse_args()))
 

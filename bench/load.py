@@ -121,6 +121,15 @@ def _chat_delivery(raw) -> str | None:
     return json.loads(raw)["message"]["client_id"]
 
 
+def add_load_arguments(parser, seconds: float) -> None:
+    """The room load every benchmark offers; defaults are the reference point (2,000 deliveries/s)."""
+    parser.add_argument("--rooms", type=int, default=10)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--senders", type=int, default=2)
+    parser.add_argument("--rate", type=float, default=5)
+    parser.add_argument("--seconds", type=float, default=seconds)
+
+
 def describe(values_ms: list[float]) -> str:
     if not values_ms:
         return "no samples"

@@ -15,13 +15,9 @@ import sys
 
 import psutil
 
-from bench.load import run_rooms
+from bench.load import add_load_arguments, run_rooms
 from bench.site import BenchSite, Usage
 from tests.e2e.servers import ROOT, RedisServer, free_port, stop, wait_for_port
-
-SLUGS = ["anxiety", "depression", "grief-and-loss", "ptsd-and-trauma", "addiction-recovery",
-         "lgbtq-support", "young-people", "open-room"]
-
 
 def _project_frame(cid, body):
     return json.dumps({"type": "message.send", "client_id": cid, "body": body})
@@ -72,12 +68,7 @@ async def project(args, redis: bool):
         n = args.rooms * args.clients
         cookies = site.people([f"peer{i}" for i in range(n)])
         ports = site.start(2 if redis else 1)
-        extra = args.rooms - len(SLUGS)
-        if extra > 0:
-            site.site.manage("shell", "-v0", "-c", "from rooms.models import Room; [Room.objects.get_or_create("
-                             f"slug=f'bench-{{i}}', defaults=dict(name='b', topic='Bench')) for i in range({extra})]")
-        slugs = SLUGS + [f"bench-{i}" for i in range(max(0, extra))]
-        urls = [f"ws://127.0.0.1:{ports[i % len(ports)]}/ws/rooms/{slugs[i // args.clients]}/" for i in range(n)]
+        urls = site.room_urls(ports, args.rooms, args.clients)
         name = "project, redis, 2 procs" if redis else "project, embedded"
         return await _measure(name, args, urls, [cookies[f"peer{i}"] for i in range(n)], site.site.servers,
                               _project_frame, _project_delivery, f"http://127.0.0.1:{ports[0]}", greets=True)
@@ -145,11 +136,7 @@ async def main_async(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rooms", type=int, default=10)
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--senders", type=int, default=2)
-    parser.add_argument("--rate", type=float, default=5)
-    parser.add_argument("--seconds", type=float, default=15)
+    add_load_arguments(parser, seconds=15)
     asyncio.run(main_async(parser.parse_args()))
 
 

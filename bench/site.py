@@ -1,7 +1,6 @@
 """A throwaway deployment for benchmarks: database, demo data, people with sessions, servers."""
 
 import json
-import os
 import tempfile
 from pathlib import Path
 
@@ -9,6 +8,8 @@ import psutil
 
 from tests.e2e.servers import RedisServer, Site
 
+DEMO_SLUGS = ["anxiety", "depression", "grief-and-loss", "ptsd-and-trauma", "addiction-recovery",
+              "lgbtq-support", "young-people", "open-room"]
 MAKE_PEOPLE = """
 import json
 from django.contrib.auth.models import Group
@@ -48,6 +49,14 @@ class BenchSite:
         out = self.site.manage("shell", "-v0", "-c", code)
         return json.loads(out.strip().splitlines()[-1])
 
+    def room_urls(self, ports: list[int], rooms: int, clients: int) -> list[str]:
+        """One socket address per client, room by room, spread over the server processes."""
+        slugs = DEMO_SLUGS[:rooms] + [f"bench-{i}" for i in range(rooms - len(DEMO_SLUGS))]
+        if rooms > len(DEMO_SLUGS):
+            self.site.manage("shell", "-v0", "-c", "from rooms.models import Room; [Room.objects.get_or_create("
+                             f"slug=slug, defaults=dict(name=slug, topic='Bench')) for slug in {slugs!r}]")
+        return [f"ws://127.0.0.1:{ports[i % len(ports)]}/ws/rooms/{slugs[i // clients]}/" for i in range(rooms * clients)]
+
     def start(self, processes: int = 1) -> list[int]:
         return [self.site.start_daphne() for _ in range(processes)]
 
@@ -73,7 +82,3 @@ class Usage:
 
     def cpu_seconds(self) -> float:
         return sum(sum(p.cpu_times()[:2]) for p in self.processes) - self.cpu_start
-
-
-def env_flag(name: str, default: str) -> str:
-    return os.environ.get(name, default)

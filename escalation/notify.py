@@ -55,7 +55,7 @@ async def publish(prepared: Prepared, person_id: int | None = None) -> None:
             await _group_send(facilitator_group(user_id), prepared.alert_text)
     if raised.alert.out_of_band_due:
         # At once, from here; if this fails or the process dies, the watchdog sends it.
-        await database_sync_to_async(watchdog._out_of_band)(raised.alert.pk)
+        await database_sync_to_async(watchdog.deliver_out_of_band)(raised.alert.pk)
 
 
 async def publish_updated(alert: Alert) -> None:

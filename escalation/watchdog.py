@@ -27,7 +27,7 @@ def tick() -> dict:
         done["widened"] += _resend(alert_id)
         done["resent"] += 1
     for alert_id in list(Alert.objects.filter(out_of_band_due=True).values_list("pk", flat=True)):
-        done["out_of_band"] += _out_of_band(alert_id)
+        done["out_of_band"] += deliver_out_of_band(alert_id)
     return done
 
 
@@ -57,7 +57,8 @@ def _resend(alert_id: int) -> int:
     return widened
 
 
-def _out_of_band(alert_id: int) -> int:
+def deliver_out_of_band(alert_id: int) -> int:
+    """Send a due out-of-band message once (the web process at once, the watchdog as a retry)."""
     with transaction.atomic():
         alert = Alert.objects.select_for_update().get(pk=alert_id)
         if not alert.out_of_band_due:

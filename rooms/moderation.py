@@ -12,7 +12,6 @@ from .clock import clock
 from .errors import ChatError
 from .models import AuditEntry, Membership, Message, PersonalMute, Report, Room, Sanction, User
 
-TIMEOUT_CHOICES = (60, 300, 600, 1800, 3600, 86400)  # what the room page offers; any 1 s..7 d is accepted
 MAX_TIMEOUT = 7 * 86400
 MAX_SLOW_MODE = 3600
 
