@@ -238,4 +238,6 @@ CHAT = {
     "REPEAT_LIMIT": env.str("CHAT_REPEAT_LIMIT", default="1/30 seconds"),  # the same text again
     "FRAME_RATE": env.str("CHAT_FRAME_RATE", default="30/second"),  # per socket; above it: closed
     "MAX_LINKS": env.int("CHAT_MAX_LINKS", default=3),
+    # `manage.py purge_old_messages` deletes messages older than this (docs/privacy.md).
+    "MESSAGE_RETENTION_DAYS": env.int("MESSAGE_RETENTION_DAYS", default=365),
 }

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
 from .models import User
@@ -22,3 +23,18 @@ class SignupForm(UserCreationForm):
 
         if User.objects.filter(username__iexact=value).exists():
             raise ValidationError("That pseudonym is taken.", code="unique")
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(label="Your password", strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.", code="wrong_password")
+        return password

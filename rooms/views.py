@@ -1,16 +1,18 @@
 from itertools import groupby
 
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from escalation.hotlines import hotlines_for
 
-from . import moderation, selectors
+from . import moderation, privacy, selectors
 from .errors import ChatError
-from .forms import SignupForm
+from .forms import DeleteAccountForm, SignupForm
 from .models import Room
 
 
@@ -53,3 +55,28 @@ def signup(request):
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("lobby")
     return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request):
+    form = DeleteAccountForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user_id = request.user.pk
+        privacy.delete_account(request.user)
+        logout(request)
+        privacy.close_room_sockets(user_id)
+        return render(request, "rooms/account_deleted.html", {"lines": hotlines_for("")[:1]})
+    return render(request, "rooms/account.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def account_export(request):
+    response = JsonResponse(privacy.export_user_data(request.user), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{request.user.username}-data.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def privacy_notice(request):
+    return render(request, "rooms/privacy.html", {"retention_days": settings.CHAT["MESSAGE_RETENTION_DAYS"]})

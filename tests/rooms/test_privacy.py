@@ -1,0 +1,170 @@
+"""A person's own data: the download, deleting the account, and message retention."""
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from escalation import services as escalation
+from escalation.models import Alert, AlertEvent
+from rooms import moderation, privacy, services
+from rooms.clock import clock
+from rooms.models import Membership, Message, Report, Room, User
+from tests.helpers import open_socket, receive
+
+pytestmark = pytest.mark.django_db
+
+CRISIS = "i am going to kill myself tonight, i have the pills ready"
+
+
+def post(room, author, body):
+    return services.post_message(room, author, uuid.uuid4(), body).message
+
+
+def can_log_in(username, password) -> bool:
+    response = Client().post(reverse("login"), {"username": username, "password": password})
+    return response.status_code == 302
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_download_holds_my_messages_rooms_reports_and_mutes_but_no_crisis_flags(alice, bob, anxiety, grief):
+    services.enter_room("anxiety", alice)
+    services.enter_room("grief", alice)
+    post(anxiety, alice, "hello all")
+    post(anxiety, alice, CRISIS)
+    theirs = post(anxiety, bob, "bob was here")
+    moderation.report(alice, anxiety, theirs.pk, "spam", "adverts")
+    moderation.set_mute(alice, bob.pk, True)
+
+    response = signed_in(alice).get(reverse("account_export"))
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="alice-data.json"'
+    data = json.loads(response.content)
+    assert data["account"]["pseudonym"] == "alice" and data["account"]["country"] == "US"
+    assert [m["body"] for m in data["messages"]] == ["hello all", CRISIS]
+    assert {r["room"] for r in data["rooms"]} == {"anxiety", "grief"}
+    assert data["reports_made"][0]["reason"] == "spam" and data["muted"] == ["bob"]
+    assert "bob was here" not in response.content.decode()
+    assert Alert.objects.filter(subject=alice).exists()  # flagged, yet the flag is not in the file
+    text = response.content.decode().lower()
+    assert "risk" not in text and "alert" not in text and "imminent" not in text
+
+
+def test_download_needs_a_login(client):
+    response = client.get(reverse("account_export"))
+    assert response.status_code == 302 and reverse("login") in response.url
+
+
+def test_deleting_needs_the_password(alice):
+    client = signed_in(alice)
+    response = client.post(reverse("account"), {"password": "wrong"})
+    assert response.status_code == 400
+    assert "That is not your password." in response.content.decode()
+    assert User.objects.filter(username="alice").exists()
+
+
+def test_deleting_anonymises_messages_keeps_alerts_and_signs_out(alice, bob, maple, anxiety, hotlines):
+    services.enter_room("anxiety", alice)
+    post(anxiety, alice, "hello all")
+    flagged = post(anxiety, alice, CRISIS)
+    post(anxiety, bob, "welcome alice")
+    alert = Alert.objects.get(subject=alice)
+    escalation.step_in(alert.pk, maple)
+    client = signed_in(alice)
+
+    response = client.post(reverse("account"), {"password": "x-pass-12345"})
+
+    assert response.status_code == 200 and "Your account is deleted" in response.content.decode()
+    assert not User.objects.filter(username="alice").exists()
+    assert not Membership.objects.filter(user_id=alice.pk).exists()
+    # The room's history is whole: same seqs, same words, the author now a former member.
+    kept = list(Message.objects.filter(room=anxiety).order_by("seq").values_list("seq", "author__username", "body"))
+    assert kept == [(1, "former member", "hello all"), (2, "former member", CRISIS), (3, "bob", "welcome alice")]
+    # The alert stays for the safety record, with no link to the person.
+    alert.refresh_from_db()
+    assert alert.subject is None and alert.message_id == flagged.pk and alert.level == "imminent"
+    assert AlertEvent.objects.filter(alert=alert, kind="subject_account_deleted").exists()
+    assert "alice" not in alert.support_room.name
+    # Signed out here and unable to sign in again.
+    assert client.get(reverse("lobby")).status_code == 302
+    assert not can_log_in("alice", "x-pass-12345") and can_log_in("bob", "x-pass-12345")
+
+
+def test_nobody_can_sign_up_as_the_former_member_or_delete_it(client, alice, anxiety):
+    privacy.delete_account(alice)
+    response = client.post(reverse("signup"), {"username": privacy.FORMER_MEMBER, "password1": "a-long-pass-phrase",
+                                               "password2": "a-long-pass-phrase", "country": "US"})
+    assert response.context["form"].errors["username"]
+    with pytest.raises(ValueError):
+        privacy.delete_account(privacy.former_member())
+    assert not can_log_in(privacy.FORMER_MEMBER, "")
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_deleting_closes_the_persons_open_room_sockets(alice, anxiety):
+    socket, connected = await open_socket("/ws/rooms/anxiety/", alice)
+    assert connected
+    await receive(socket, "room.state")
+
+    await sync_to_async(lambda: signed_in(alice).post(reverse("account"), {"password": "x-pass-12345"}))()
+
+    frame = await receive(socket, "sanction")
+    assert frame["text"] == "This account has been deleted."
+    assert (await socket.receive_output(timeout=3))["type"] == "websocket.close"
+
+
+def _age(message, days):
+    Message.objects.filter(pk=message.pk).update(created_at=clock.now() - timedelta(days=days))
+
+
+def test_retention_deletes_old_messages_but_keeps_what_safety_still_needs(alice, bob, maple, anxiety):
+    old_plain = post(anxiety, bob, "an old message")
+    old_flagged = post(anxiety, alice, CRISIS)  # its alert is still open
+    old_reported = post(anxiety, bob, "old and reported")
+    old_pinned = post(anxiety, maple, "old pinned notice")
+    recent = post(anxiety, bob, "a recent message")
+    moderation.report(alice, anxiety, old_reported.pk, "harassment")
+    moderation.pin(maple, anxiety, old_pinned.pk)
+    for message in (old_plain, old_flagged, old_reported, old_pinned):
+        _age(message, 400)
+    _age(recent, 10)
+
+    assert privacy.purge_old_messages(365, dry_run=True) == 1
+    assert Message.objects.count() == 5
+    call_command("purge_old_messages", "--days", "365", stdout=open("/dev/null", "w"))
+
+    left = set(Message.objects.values_list("body", flat=True))
+    assert left == {CRISIS, "old and reported", "old pinned notice", "a recent message"}
+
+    # Once the alert is resolved and the report closed, they age out like the rest.
+    alert = Alert.objects.get(subject=alice)
+    escalation.resolve_alert(alert.pk, maple, "safe", "talked it through")
+    moderation.close_report(maple, Report.objects.get().pk)
+    assert privacy.purge_old_messages(365) == 2
+    assert set(Message.objects.values_list("body", flat=True)) == {"old pinned notice", "a recent message"}
+    alert.refresh_from_db()
+    assert alert.message is None and alert.level == "imminent"  # the record stays
+
+
+def test_retention_refuses_a_nonsense_age():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("purge_old_messages", "--days", "0")
+
+
+def test_account_and_privacy_pages_render(client, alice):
+    assert "How we handle your data" in client.get(reverse("privacy")).content.decode()
+    page = signed_in(alice).get(reverse("account")).content.decode()
+    assert "Download my data" in page and "Delete my account" in page
