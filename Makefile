@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test install install-test system-test-deps migrate demo clean bench
+.PHONY: run test test-sqlite test-postgres install install-test system-test-deps migrate demo clean bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,7 @@ system-test-deps:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -45,8 +46,17 @@ run: demo
 	@echo "Serving http://127.0.0.1:8000 (embedded: SQLite + in-memory channel layer). Ctrl-C stops."
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" DEBUG=1 BIND=127.0.0.1 honcho start -p 8000
 
-test: install-test system-test-deps
+# The whole suite twice: on SQLite (the embedded default), then on a throwaway PostgreSQL server.
+test: test-sqlite test-postgres
+
+test-sqlite: install-test system-test-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: install-test system-test-deps
+	@url=$$($(PY) -m tests.pgserver start) || exit 1; \
+	echo "PostgreSQL run: DATABASE_URL=$$url"; \
+	DATABASE_URL=$$url $(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
+	$(PY) -m tests.pgserver stop; exit $$status
 
 # Benchmarks print numbers (docs/benchmarks.md); they are not tests.
 bench: $(VENV)/.installed-bench system-test-deps

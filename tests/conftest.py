@@ -57,3 +57,16 @@ def escalation_settings(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.ESCALATION = {**settings.ESCALATION, "ONCALL_EMAIL": "oncall@example.org", "OUTBOX_POLL_SECONDS": 0.05}
     return settings
+
+
+@pytest.fixture(scope="session", autouse=True)
+def end_stray_database_sessions(django_db_setup, django_db_blocker):
+    """Worker threads of async and concurrency tests keep persistent connections, which would
+    stop PostgreSQL from dropping the test database at the end of the run."""
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")

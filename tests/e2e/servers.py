@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -70,13 +71,81 @@ class RedisServer:
         stop(self.process)
 
 
+def _manage(env: dict, *args) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    if result.returncode:
+        raise RuntimeError(f"manage.py {args} failed:\n{result.stderr}")
+    return result.stdout
+
+
+class Databases:
+    """Each site gets its own database, copied from one that was migrated and loaded with the
+    demo data once per run: SQLite files by default, PostgreSQL when DATABASE_URL points there."""
+
+    _template: str | None = None
+
+    def __init__(self):
+        self.server = os.environ.get("DATABASE_URL", "")
+        self.postgres = self.server.startswith("postgres")
+
+    def _url(self, name: str, workdir: Path) -> str:
+        if self.postgres:
+            return self.server.rsplit("/", 1)[0] + "/" + name
+        return f"sqlite:///{workdir / name}"
+
+    def _admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(self.server, autocommit=True) as connection:
+            connection.execute(sql)
+
+    def create(self, workdir: Path, env: dict) -> str:
+        if Databases._template is None:
+            Databases._template = self._build_template(env)
+        if self.postgres:
+            name = f"e2e_{os.getpid()}_{free_port()}"
+            self._admin(f'CREATE DATABASE "{name}" TEMPLATE "{Databases._template}"')
+            return self._url(name, workdir)
+        shutil.copyfile(Databases._template, workdir / "site.sqlite3")
+        return self._url("site.sqlite3", workdir)
+
+    def _build_template(self, env: dict) -> str:
+        if self.postgres:
+            import atexit
+
+            name = f"e2e_template_{os.getpid()}"
+            self._admin(f'DROP DATABASE IF EXISTS "{name}"')
+            self._admin(f'CREATE DATABASE "{name}"')
+            atexit.register(self._admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            url = self._url(name, Path())
+        else:
+            folder = Path(tempfile.mkdtemp(prefix="chat-e2e-template-"))
+            name = str(folder / "template.sqlite3")
+            url = f"sqlite:///{name}"
+        template_env = {**env, "DATABASE_URL": url, "CONN_MAX_AGE": "0"}
+        _manage(template_env, "migrate", "--noinput", "-v0")
+        _manage(template_env, "load_demo")
+        if not self.postgres:  # fold the write-ahead log into the file we copy
+            import sqlite3
+
+            with sqlite3.connect(name) as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                connection.execute("PRAGMA journal_mode=DELETE")
+        return name
+
+    def drop(self, url: str) -> None:
+        if self.postgres:
+            self._admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
 class Site:
     """A database prepared with migrations and the demo data, shared by the servers."""
 
     def __init__(self, workdir: Path, redis_url: str = ""):
         self.env = {
             **os.environ,
-            "DATABASE_URL": f"sqlite:///{workdir / 'site.sqlite3'}",
             "SECRET_KEY": "e2e-secret",
             "DEBUG": "0",
             "HTTPS": "0",
@@ -88,18 +157,12 @@ class Site:
         else:
             self.env.pop("REDIS_URL", None)
         self.workdir = workdir
-        self.manage("migrate", "--noinput", "-v0")
-        self.manage("load_demo")
+        self.databases = Databases()
+        self.env["DATABASE_URL"] = self.databases.create(workdir, self.env)
         self.servers: list[subprocess.Popen] = []
 
     def manage(self, *args) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env,
-            capture_output=True, text=True, timeout=120,
-        )
-        if result.returncode:
-            raise RuntimeError(f"manage.py {args} failed:\n{result.stderr}")
-        return result.stdout
+        return _manage(self.env, *args)
 
     def start_daphne(self) -> int:
         port = free_port()
@@ -115,6 +178,7 @@ class Site:
     def stop_all(self):
         for process in self.servers:
             stop(process)
+        self.databases.drop(self.env["DATABASE_URL"])
 
 
 def login(port: int, username: str, password: str) -> str:
