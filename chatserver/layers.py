@@ -1,5 +1,6 @@
 """The embedded default's channel layer."""
 
+import secrets
 import time
 
 from channels.layers import InMemoryChannelLayer
@@ -20,3 +21,8 @@ class EmbeddedChannelLayer(InMemoryChannelLayer):
         if now - self._last_sweep >= self.sweep_interval:
             self._last_sweep = now
             super()._clean_expired()
+
+    async def new_channel(self, prefix="specific."):
+        # Not the `random` module, which test tools such as Hypothesis re-seed: a repeated name
+        # would deliver one socket's frames to another.
+        return f"{prefix}.inmemory!{secrets.token_hex(8)}"

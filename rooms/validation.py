@@ -21,7 +21,18 @@ def parse_frame(text: str | None) -> dict:
         raise ChatError("bad_json", "That frame is not valid JSON.") from None
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         raise ChatError("bad_frame", 'A frame is a JSON object with a string "type".')
+    if "\\u" in text and not _encodable(frame):
+        # JSON may spell a lone surrogate ("\\ud800"), which no database can store as text.
+        raise ChatError("bad_text", "That frame contains characters that are not valid text.")
     return frame
+
+
+def _encodable(frame: dict) -> bool:
+    try:
+        json.dumps(frame, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check_client_id(value) -> uuid.UUID:

@@ -12,3 +12,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, like production: the in-memory shared-cache database fails with "table is
     # locked" under concurrent writers instead of waiting, so it would hide real behaviour.
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"chat-test-{os.getpid()}.sqlite3")}  # noqa: F405
+
+# Hashing cost is not under test and dominates creating people (PBKDF2: ~0.5 s each here).
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
