@@ -157,9 +157,8 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
                 raise
         posted, prepared = await writer().post(services.Draft(self.room, self.user, client_id, body))
         text = events.message_new(posted.message)
-        if not posted.created:
-            await self.send(text_data=text)
-            return
+        # A resend of a stored message goes to the room again, not just the sender: the first
+        # publish may have failed after the store (layer down), and members drop repeats by seq.
         await fanout().publish(self.room.group_name, {"type": "chat.frame", "text": text})
         if prepared:
             await notify.publish(prepared, self.user.pk)

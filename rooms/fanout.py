@@ -4,6 +4,10 @@ With every socket in the room group, each message costs a layer delivery per mem
 and a queue with the in-memory layer, a Redis round trip with channels-redis) and a dispatch per
 member. Instead each process joins a room's group once, with its own channel, and hands the frame,
 already serialised, to the sockets it holds. Ordering is kept: one relay reads one channel in order.
+
+If the layer fails (Redis stopped), frames published meanwhile are gone for this process's
+sockets, so the relay closes them (1012, "service restart"): clients reconnect with ?after=<seq>
+and the database replays what they missed. The next join starts a fresh channel and relay.
 """
 
 import asyncio
@@ -15,6 +19,7 @@ from .background import every, keep_running, per_loop
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 3600  # re-join groups well inside the layer's group expiry (a day)
+CLOSE_LAYER_LOST = 1012  # "service restart": the page reconnects and replays by seq
 
 
 class RoomFanout:
@@ -22,12 +27,13 @@ class RoomFanout:
         self.layer = get_channel_layer()
         self.members: dict[str, set] = {}  # room group -> this process's consumers in it
         self.channel: str | None = None
+        self.relay: asyncio.Task | None = None
 
     async def join(self, group: str, consumer) -> None:
-        if self.channel is None:
+        if self.relay is None or self.relay.done():
             # The default prefix: channels-redis reads all of a process's channels from one key.
             self.channel = await self.layer.new_channel()
-            asyncio.get_running_loop().create_task(self._relay())
+            self.relay = asyncio.get_running_loop().create_task(self._relay())
             keep_running("fanout refresh", lambda: every(REFRESH_SECONDS, self._refresh, "fanout refresh"))
         members = self.members.setdefault(group, set())
         if not members:
@@ -49,12 +55,26 @@ class RoomFanout:
 
     async def _relay(self) -> None:
         while True:
-            event = await self.layer.receive(self.channel)
+            try:
+                event = await self.layer.receive(self.channel)
+            except Exception:
+                log.exception("room fan-out lost the channel layer; closing this process's room sockets")
+                await self._drop_everyone()
+                return
             for consumer in list(self.members.get(event.get("fanout_group"), ())):
                 try:
                     await consumer.dispatch(event)
                 except Exception:  # one closing socket must not cost the others their message
                     log.exception("room fan-out to %s failed", consumer.channel_name)
+
+    async def _drop_everyone(self) -> None:
+        stranded = [consumer for members in self.members.values() for consumer in members]
+        self.members.clear()
+        for consumer in stranded:
+            try:
+                await consumer.close(code=CLOSE_LAYER_LOST)
+            except Exception:
+                log.exception("closing %s failed", consumer.channel_name)
 
     async def _refresh(self) -> None:
         for group in list(self.members):

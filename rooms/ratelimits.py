@@ -6,16 +6,20 @@ Facilitators are exempt from the per-person limits.
 """
 
 import hashlib
+import logging
 import re
 import time
 
 from django.conf import settings
 from limits import parse, parse_many
+from limits.errors import StorageError
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from .background import per_loop
 from .errors import ChatError
+
+log = logging.getLogger(__name__)
 
 _LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 
@@ -23,7 +27,8 @@ _LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 class RoomLimits:
     def __init__(self):
         redis_url = settings.REDIS_URL
-        shared = (storage_from_string(f"async+{redis_url}", implementation="redispy", key_prefix="chat-limits")
+        shared = (storage_from_string(f"async+{redis_url}", implementation="redispy", key_prefix="chat-limits",
+                                      wrap_exceptions=True)
                   if redis_url else storage_from_string("async+memory://"))
         self.shared = MovingWindowRateLimiter(shared)
         self.local = MovingWindowRateLimiter(storage_from_string("async+memory://"))
@@ -53,7 +58,14 @@ class RoomLimits:
         # under a limit; testing first and hitting after would let them. A message refused by a
         # later limit has counted towards the earlier ones: an over-count, the safe side.
         for item, keys, code in checks:
-            if not await self.shared.hit(item, *keys):
+            try:
+                allowed = await self.shared.hit(item, *keys)
+            except StorageError:
+                # Fail open: someone who may be in crisis must still be able to post while the
+                # limiter's Redis is away; the flood guard on frames per socket still holds.
+                log.warning("rate-limit storage unavailable; message allowed", exc_info=True)
+                return
+            if not allowed:
                 raise ChatError(code, await self._explain(code, item, keys))
 
     async def _explain(self, code: str, item, keys) -> str:

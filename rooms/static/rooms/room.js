@@ -167,6 +167,16 @@ function showTyping(user) {
   typingTimer = setTimeout(() => { typingEl.textContent = ""; }, 4000);
 }
 
+// A server error is the server's problem, not the message's: try again, backing off, same client_id.
+const resendTries = new Map();
+function resendLater(clientId) {
+  const tries = (resendTries.get(clientId) || 0) + 1;
+  resendTries.set(clientId, tries);
+  setTimeout(() => {
+    if (outbox.has(clientId)) socket.send({ type: "message.send", client_id: clientId, body: outbox.get(clientId) });
+  }, Math.min(30000, 1000 * 2 ** (tries - 1)));
+}
+
 function flushOutbox() {
   for (const [clientId, body] of outbox) socket.send({ type: "message.send", client_id: clientId, body });
 }
@@ -279,11 +289,11 @@ const handlers = {
   },
   error(f) {
     formError.textContent = f.detail;
-    if (f.client_id && outbox.has(f.client_id) && f.code !== "server_error") {
-      outbox.delete(f.client_id);
-      const pending = list.querySelector(`li.pending[data-client-id="${CSS.escape(f.client_id)}"]`);
-      if (pending) pending.classList.add("failed");
-    }
+    if (!f.client_id || !outbox.has(f.client_id)) return;
+    if (f.code === "server_error") { resendLater(f.client_id); return; }
+    outbox.delete(f.client_id);
+    const pending = list.querySelector(`li.pending[data-client-id="${CSS.escape(f.client_id)}"]`);
+    if (pending) pending.classList.add("failed");
   },
 };
 
