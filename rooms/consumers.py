@@ -30,7 +30,8 @@ db = database_sync_to_async
 LOBBY_GROUP = "lobby"
 CLOSE_CODES = {"not_signed_in": 4401, "not_a_member": 4403, "banned": 4403, "room_not_found": 4404}
 CLOSE_REMOVED = 4003  # kicked or banned while connected
-CLOSE_ABUSIVE = 1008  # policy violation: too many frames
+# Servers may only send 1000 or 3000-4999 (autobahn refuses 1008 itself): 4008 mirrors 1008.
+CLOSE_ABUSIVE = 4008  # policy violation: too many frames
 
 
 class ChatFrameMixin:

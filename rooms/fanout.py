@@ -6,7 +6,7 @@ member. Instead each process joins a room's group once, with its own channel, an
 already serialised, to the sockets it holds. Ordering is kept: one relay reads one channel in order.
 
 If the layer fails (Redis stopped), frames published meanwhile are gone for this process's
-sockets, so the relay closes them (1012, "service restart"): clients reconnect with ?after=<seq>
+sockets, so the relay closes them (4012, after 1012 "service restart"): clients reconnect with ?after=<seq>
 and the database replays what they missed. The next join starts a fresh channel and relay.
 """
 
@@ -19,7 +19,7 @@ from .background import every, keep_running, per_loop
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 3600  # re-join groups well inside the layer's group expiry (a day)
-CLOSE_LAYER_LOST = 1012  # "service restart": the page reconnects and replays by seq
+CLOSE_LAYER_LOST = 4012  # as 1012 "service restart", which servers may not send: reconnect, replay
 
 
 class RoomFanout:

@@ -4,6 +4,7 @@ what the server has not confirmed, with the same client_id."""
 
 import asyncio
 import json
+import time
 import uuid
 
 from websockets.asyncio.client import connect
@@ -14,6 +15,7 @@ class Member:
         self.name, self.session, self.ports, self.slug = name, session, list(ports), slug
         self.seen: dict[int, dict] = {}  # seq -> message
         self.arrivals: list[int] = []  # seqs in the order they were shown (after dropping repeats)
+        self.received_at: dict[int, tuple[dict, float]] = {}  # seq -> (message, time.monotonic())
         self.outbox: dict[str, str] = {}  # client_id -> body, until echoed back stored
         self.refused: dict[str, str] = {}  # client_id -> error code the server gave
         self.gap_fetch_pending = False
@@ -91,6 +93,7 @@ class Member:
         if message["seq"] in self.seen:
             return  # the page drops a repeat by its seq
         self.seen[message["seq"]] = message
+        self.received_at[message["seq"]] = (message, time.monotonic())
         self.arrivals.append(message["seq"])
         self.outbox.pop(message["client_id"], None)
 

@@ -164,16 +164,25 @@ class Site:
     def manage(self, *args) -> str:
         return _manage(self.env, *args)
 
-    def start_daphne(self) -> int:
+    def start_daphne(self, *options: str) -> int:
         port = free_port()
         log = open(self.workdir / f"daphne-{port}.log", "w")
         process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatserver.asgi:application"],
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *options,
+             "chatserver.asgi:application"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
         wait_for_port(port, process)
         self.servers.append(process)
         return port
+
+    def start_process(self, *manage_args: str) -> subprocess.Popen:
+        """A management command running beside the servers (the Procfile's worker)."""
+        log = open(self.workdir / f"{manage_args[0]}-{len(self.servers)}.log", "w")
+        process = subprocess.Popen([sys.executable, "manage.py", *manage_args], cwd=ROOT, env=self.env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+        self.servers.append(process)
+        return process
 
     def stop_all(self):
         for process in self.servers:

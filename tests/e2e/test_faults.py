@@ -2,11 +2,15 @@
 stops reading. Nothing stored is lost, nothing is doubled, the room keeps going."""
 
 import asyncio
+import base64
 import json
 import os
 import signal
+import socket
+import time
 
 import pytest
+from websockets.asyncio.client import connect
 
 from tests.e2e.chatclient import Member
 from tests.e2e.servers import login
@@ -55,6 +59,7 @@ def fast_site(redis_site):
     # Synthetic senders write faster than a person may; the limits have their own tests.
     redis_site.env["CHAT_RATE_LIMITS"] = "100/second"
     redis_site.env["CHAT_REPEAT_LIMIT"] = "100/second"
+    redis_site.env["CHAT_FRAME_RATE"] = "200/second"
     return redis_site
 
 
@@ -102,3 +107,123 @@ async def test_a_killed_daphne_process_loses_nothing(fast_site):
     assert_nothing_lost_or_doubled(fast_site, [river, sky], sent, river)
     for member in (river, sky):
         await member.close()
+
+
+async def console_frames(port, session, into: list[dict]) -> None:
+    """Keep a facilitator console open and on duty, collecting every frame."""
+    url = f"ws://127.0.0.1:{port}/ws/facilitator/"
+    async with connect(url, origin=f"http://127.0.0.1:{port}", additional_headers={"Cookie": f"sessionid={session}"}) as ws:
+        await ws.send(json.dumps({"type": "duty.set", "on_duty": True}))
+        async for text in ws:
+            into.append(json.loads(text))
+
+
+def renotified(site) -> list[tuple[int, float]]:
+    out = site.manage("shell", "-v0", "-c", (
+        "import json; from escalation.models import AlertEvent; "
+        "print(json.dumps([(e.detail['notify_count'], e.created_at.timestamp()) "
+        "for e in AlertEvent.objects.filter(kind='renotified').order_by('pk')]))"))
+    return [tuple(pair) for pair in json.loads(out.strip().splitlines()[-1])]
+
+
+async def test_a_killed_watchdog_restarts_and_loses_or_doubles_no_resend(embedded_site):
+    site = embedded_site
+    site.env.update(RESEND_IMMINENT_SECONDS="2", RESEND_CRISIS_SECONDS="2", WATCHDOG_TICK_SECONDS="0.2",
+                    OUTBOX_POLL_SECONDS="0.2", ALERT_WIDEN_AFTER="100")
+    port = site.start_daphne()
+    frames: list[dict] = []
+    console = asyncio.create_task(console_frames(port, login(port, "maple", "demo-maple-pass"), frames))
+    river = Member("river", login(port, "river", "demo-river-pass"), [port])
+    await river.connect()
+    await river.wait_until(lambda: any(f["type"] == "duty" for f in frames))
+    await river.say("i am going to kill myself tonight")
+    await river.wait_until(lambda: any(f["type"] == "alert.new" for f in frames))
+
+    watchdog = site.start_process("escalation_watchdog")
+    await river.wait_until(lambda: len(renotified(site)) >= 2, timeout=20)
+    os.kill(watchdog.pid, signal.SIGKILL)
+    watchdog.wait()
+    during = len(renotified(site))
+    await asyncio.sleep(3)  # longer than the re-send interval: nobody is watching
+    assert len(renotified(site)) == during
+    # Back, twice over (a restart racing a second worker): the database decides, once.
+    restarted = [site.start_process("escalation_watchdog") for _ in range(2)]
+    await river.wait_until(lambda: len(renotified(site)) >= during + 2, timeout=20)
+    for process in restarted:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+    events = renotified(site)
+    await river.wait_until(lambda: sum(f["type"] == "alert.new" for f in frames) >= 1 + len(events), timeout=5)
+    counts = [count for count, _ in events]
+    assert counts == list(range(2, 2 + len(events))), "each re-send once, in order, none doubled"
+    gaps = [later - earlier for (_, earlier), (_, later) in zip(events, events[1:])]
+    assert min(gaps) >= 1.9, "two re-sends inside one interval: doubled"
+    resent = [f for f in frames if f["type"] == "alert.new"]
+    assert [f["alert"]["notify_count"] for f in resent] == [1, *counts], "every re-send reached the console"
+    console.cancel()
+    await river.close()
+
+
+def stalled_socket(port: int, session: str, path: str = "/ws/rooms/anxiety/") -> socket.socket:
+    """A client that completes the WebSocket handshake and then never reads again."""
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    raw.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                 f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                 f"Origin: http://127.0.0.1:{port}\r\nCookie: sessionid={session}\r\n\r\n").encode())
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += raw.recv(1)  # byte by byte: leave every frame after the handshake unread
+    assert b" 101 " in response.split(b"\r\n", 1)[0], response
+    return raw
+
+
+def rss_kb(pid: int) -> int:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+async def test_a_client_that_stops_reading_neither_stalls_the_room_nor_grows_memory(fast_site):
+    # Daphne drops a socket that does not answer its ping in time (Procfile: 20 s + 30 s).
+    port = fast_site.start_daphne("--ping-interval", "1", "--ping-timeout", "2")
+    sky = stalled_socket(port, login(port, "sky", "demo-sky-pass"))
+    watcher = Member("maple", login(port, "maple", "demo-maple-pass"), [port])
+    await watcher.connect()
+    river = Member("river", login(port, "river", "demo-river-pass"), [port])
+    await river.connect()
+    server = fast_site.servers[0].pid
+    before = rss_kb(server)
+
+    started = time.monotonic()
+    padding = "x" * 2000
+    for i in range(300):
+        await river.say(f"{time.monotonic():.6f} {i} {padding}")
+        await asyncio.sleep(0.02)
+    await watcher.wait_until(lambda: watcher.contiguous == 300, timeout=30)
+
+    latencies = sorted(received - float(message["body"].split()[0])
+                       for message, received in watcher.received_at.values())
+    assert latencies[int(len(latencies) * 0.99)] < 1.0, "the room stalled behind the slow client"
+    dropped = await server_closed(sky, timeout=10)
+    assert dropped - started < 12, "the stalled socket was dropped once it missed its ping"
+    assert rss_kb(server) - before < 40_000, "server memory grew with the unread backlog"
+    await watcher.close()
+    await river.close()
+
+
+async def server_closed(raw: socket.socket, timeout: float) -> float:
+    """When the server ended the connection (reading now drains what was buffered)."""
+    raw.setblocking(False)
+    loop = asyncio.get_running_loop()
+    async with asyncio.timeout(timeout):
+        while True:
+            try:
+                if not await loop.sock_recv(raw, 65536):
+                    return time.monotonic()
+            except ConnectionResetError:
+                return time.monotonic()

@@ -126,3 +126,17 @@ async def test_a_ban_on_one_process_closes_the_socket_on_the_other(redis_site):
                 await river.recv()
     assert closed.value.rcvd.code == 4003
     await maple.close()
+
+
+async def test_a_flooding_socket_is_closed_by_a_real_server(embedded_site):
+    from websockets.exceptions import ConnectionClosed
+
+    port = embedded_site.start_daphne()
+    ws, _ = await open_room(port, login(port, "river", "demo-river-pass"))
+    with pytest.raises(ConnectionClosed) as closed:
+        for _ in range(200):
+            await ws.send(json.dumps({"type": "typing"}))
+        async with asyncio.timeout(5):
+            while True:
+                await ws.recv()
+    assert closed.value.rcvd.code == 4008  # a code a server may send; autobahn refuses 1008

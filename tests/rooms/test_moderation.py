@@ -329,7 +329,7 @@ async def test_a_flooding_socket_is_closed_as_a_policy_violation(alice, anxiety)
         output = await a.receive_output(timeout=3)
         if output["type"] == "websocket.close":
             break
-    assert output["code"] == 1008
+    assert output["code"] == 4008
 
 
 async def test_every_action_lands_in_the_audit_log(alice, bob, maple, anxiety):
