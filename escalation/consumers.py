@@ -64,6 +64,8 @@ class ConsoleConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         services.seen(self.user)  # duty lapses a grace period after the last console closes
 
     async def receive(self, text_data=None, bytes_data=None):
+        if await self.closed_for_flooding():
+            return
         try:
             frame = parse_frame(text_data)
             handler = self.HANDLERS.get(frame["type"])

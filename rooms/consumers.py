@@ -49,6 +49,13 @@ class ChatFrameMixin:
         if event.get("exclude") != self.channel_name:
             await self.send(text_data=event["text"])
 
+    async def closed_for_flooding(self) -> bool:
+        """Count this frame; over the per-socket rate, close the socket and say so."""
+        if await room_limits().frame_allowed(self.channel_name):
+            return False
+        await self.close(code=CLOSE_ABUSIVE)
+        return True
+
 
 class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
     room = None
@@ -127,8 +134,7 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         )
 
     async def receive(self, text_data=None, bytes_data=None):
-        if not await room_limits().frame_allowed(self.channel_name):
-            await self.close(code=CLOSE_ABUSIVE)
+        if await self.closed_for_flooding():
             return
         client_id = None
         try:
@@ -350,4 +356,5 @@ class LobbyConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         await self.channel_layer.group_discard(LOBBY_GROUP, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):
-        await self.send(text_data=events.error("unknown_type", "The lobby socket takes no frames."))
+        if not await self.closed_for_flooding():
+            await self.send(text_data=events.error("unknown_type", "The lobby socket takes no frames."))

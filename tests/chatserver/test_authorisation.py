@@ -14,7 +14,7 @@ from django.test import Client
 
 from escalation.models import Alert
 from rooms.clock import clock
-from rooms.models import Membership, Room
+from rooms.models import Membership, Room, User
 from rooms.services import post_message
 from tests.fuzzing import exchange
 from tests.helpers import drain, open_socket, receive, send
@@ -224,3 +224,20 @@ async def test_crisis_flags_reach_facilitators_only(people, anxiety):
     assert "kill myself" in history and "risk" not in history and "imminent" not in history
     for socket in (writer, reader, console):
         await socket.disconnect()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url, data", [
+    ("/signup/", {"username": "newbie", "password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase",
+                  "country": "US"}),
+    ("/login/", {"username": "peer", "password": "x-pass-12345"}),
+    ("/account/", {"password": "x-pass-12345"}),
+    ("/logout/", {}),
+])
+def test_forms_refuse_a_post_without_the_csrf_token(people, url, data):
+    client = Client(enforce_csrf_checks=True)
+    if url in ("/account/", "/logout/"):
+        client.force_login(people["peer"])
+    response = client.post(url, data)
+    assert response.status_code == 403
+    assert User.objects.filter(username="peer").exists() and not User.objects.filter(username="newbie").exists()

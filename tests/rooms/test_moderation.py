@@ -321,8 +321,11 @@ async def test_too_many_links(alice, anxiety):
     await a.disconnect()
 
 
-async def test_a_flooding_socket_is_closed_as_a_policy_violation(alice, anxiety):
-    a, _ = await joined(alice)
+@pytest.mark.parametrize("path, who", [("/ws/rooms/anxiety/", "alice"), ("/ws/lobby/", "alice"),
+                                       ("/ws/facilitator/", "maple")])
+async def test_a_flooding_socket_is_closed_as_a_policy_violation(alice, maple, anxiety, path, who):
+    a, connected = await open_socket(path, {"alice": alice, "maple": maple}[who])
+    assert connected
     for _ in range(40):
         await send(a, type="typing")
     while True:
