@@ -45,9 +45,25 @@ class ChatFrameMixin:
         else:
             await super().dispatch(message)
 
+    # Fan-out frames that arrive after joining the room's group but before the handshake is done;
+    # None once they can go straight out.
+    early_frames: list[str] | None = None
+
     async def chat_frame(self, event):
-        if event.get("exclude") != self.channel_name:
+        if event.get("exclude") == self.channel_name:
+            return
+        if self.early_frames is not None:
+            self.early_frames.append(event["text"])
+        else:
             await self.send(text_data=event["text"])
+
+    async def send_early_frames(self) -> None:
+        """After the state frame: a message stored after the history was read is not lost.
+        Presence and typing are left out; the state frame's online list is newer."""
+        frames, self.early_frames = self.early_frames or [], None
+        for text in frames:
+            if not text.startswith(events.LIVE_ONLY_PREFIXES):
+                await self.send(text_data=text)
 
     async def closed_for_flooding(self) -> bool:
         """Count this frame; over the per-socket rate, close the socket and say so."""
@@ -76,11 +92,13 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         presence.ensure_heartbeat()
         # Join the group before reading history so nothing posted meanwhile is missed;
         # a message seen twice is dropped by the client on its seq.
+        self.early_frames = []
         await fanout().join(self.room.group_name, self)
         await self.channel_layer.group_add(notify.person_group(user.pk), self.channel_name)
         state, joined = await db(self._enter)(after)
         await self.accept()
         await self.send(text_data=state)
+        await self.send_early_frames()
         if joined:
             await self._publish_presence("join")
 

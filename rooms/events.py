@@ -42,6 +42,10 @@ def frame(type_: str, **fields) -> str:
     return json.dumps({"type": type_, **fields}, ensure_ascii=False, separators=(",", ":"))
 
 
+# Frames about the moment only (who is here, who is typing), not worth replaying late.
+LIVE_ONLY_PREFIXES = tuple(frame(t)[:-1] for t in ("presence", "typing", "lobby.count"))
+
+
 def message_new(message: Message) -> str:
     return frame("message.new", message=message_payload(message))
 

@@ -255,3 +255,35 @@ def sync(fn):
     from asgiref.sync import sync_to_async
 
     return sync_to_async(fn)
+
+
+async def test_a_message_stored_while_you_join_is_not_lost(alice, bob, anxiety, monkeypatch):
+    """Posted after your history was read but before your socket was accepted: it still arrives."""
+    from asgiref.sync import async_to_sync
+
+    from rooms import events, services
+    from rooms.consumers import RoomConsumer
+    from rooms.fanout import fanout
+
+    read_history = RoomConsumer._enter
+
+    def enter_then_someone_posts(self, after):
+        state = read_history(self, after)
+        if self.user.pk == alice.pk:
+            posted = services.post_message(anxiety, bob, uuid.uuid4(), "posted while you were joining")
+
+            async def publish():  # on the server's loop, as bob's socket would
+                await fanout().publish(anxiety.group_name, {
+                    "type": "chat.frame", "text": events.message_new(posted.message)})
+
+            async_to_sync(publish)()
+        return state
+
+    monkeypatch.setattr(RoomConsumer, "_enter", enter_then_someone_posts)
+    socket, connected = await open_socket("/ws/rooms/anxiety/", alice)
+    assert connected
+    state = await receive(socket, "room.state")
+    assert state["history"] == []
+    late = await receive(socket, "message.new")
+    assert late["message"]["body"] == "posted while you were joining" and late["message"]["seq"] == 1
+    await socket.disconnect()
