@@ -18,34 +18,54 @@ from bench.site import BenchSite, Usage
 CRISIS = ["I want to die", "I want to end my life", "I took 30 pills", "I can't go on, I want to kill myself"]
 
 
-async def crisis_senders(port, cookies, console_cookie, count, interval, origin):
-    console = await open_client(f"ws://127.0.0.1:{port}/ws/facilitator/", console_cookie, origin)
-    await console.recv()
-    await console.send(json.dumps({"type": "duty.set", "on_duty": True}))
-    sent_at, latencies = {}, []
+class CrisisSenders:
+    """An on-duty console and people at risk, seated in the load's rooms before the load starts
+    (joining is not what is measured), who then each send one crisis message."""
 
-    async def listen():
+    def __init__(self, console, peers):
+        self.console, self.peers = console, peers
+        self.sent_at: dict[str, float] = {}
+        self.latencies: list[float] = []
+        self.tasks = [asyncio.create_task(self._listen()), *(asyncio.create_task(self._discard(ws)) for ws in peers)]
+
+    @classmethod
+    async def seat(cls, port, room_urls, cookies, console_cookie, origin):
+        console = await open_client(f"ws://127.0.0.1:{port}/ws/facilitator/", console_cookie, origin)
+        await console.recv()
+        await console.send(json.dumps({"type": "duty.set", "on_duty": True}))
+        peers = []
+        for i, cookie in enumerate(cookies):
+            ws = await open_client(room_urls[i % len(room_urls)], cookie, origin)
+            await ws.recv()
+            peers.append(ws)
+        return cls(console, peers)
+
+    async def _listen(self):
         while True:
-            frame = json.loads(await console.recv())
+            frame = json.loads(await self.console.recv())
             if frame["type"] == "alert.new" and frame["alert"]["message"]:
                 cid = frame["alert"]["message"]["client_id"]
-                if cid in sent_at:
-                    latencies.append((time.perf_counter() - sent_at.pop(cid)) * 1000)
+                if cid in self.sent_at:
+                    self.latencies.append((time.perf_counter() - self.sent_at.pop(cid)) * 1000)
 
-    listener = asyncio.create_task(listen())
-    peers = [await open_client(f"ws://127.0.0.1:{port}/ws/rooms/open-room/", c, origin) for c in cookies[:count]]
-    for ws in peers:
-        await ws.recv()
-    for i, ws in enumerate(peers):  # one message per person: each is a new alert
-        await asyncio.sleep(interval)
-        cid = str(uuid.uuid4())
-        sent_at[cid] = time.perf_counter()
-        await ws.send(json.dumps({"type": "message.send", "client_id": cid, "body": CRISIS[i % len(CRISIS)]}))
-    await asyncio.sleep(3)
-    listener.cancel()
-    for ws in [*peers, console]:
-        await ws.close()
-    return latencies, len(sent_at)
+    @staticmethod
+    async def _discard(ws):
+        async for _ in ws:  # the room's traffic, read and dropped as a page would render it
+            pass
+
+    async def send_all(self, interval: float):
+        for i, ws in enumerate(self.peers):  # one message per person: each is a new alert
+            await asyncio.sleep(interval)
+            cid = str(uuid.uuid4())
+            self.sent_at[cid] = time.perf_counter()
+            await ws.send(json.dumps({"type": "message.send", "client_id": cid, "body": CRISIS[i % len(CRISIS)]}))
+        await asyncio.sleep(3)
+
+    async def close(self):
+        for task in self.tasks:
+            task.cancel()
+        for ws in [*self.peers, self.console]:
+            await ws.close()
 
 
 async def main_async(args):
@@ -57,6 +77,12 @@ async def main_async(args):
         origin = f"http://127.0.0.1:{port}"
         urls = site.room_urls([port], args.rooms, args.clients)
         room_cookies = [cookies[f"peer{i}"] for i in range(args.rooms * args.clients)]
+        # People at risk sit ten to a quiet room, so they add alerts to the load, not deliveries.
+        quiet = [f"quiet-{i}" for i in range(max(1, args.alerts // 10))]
+        site.site.manage("shell", "-v0", "-c", "from rooms.models import Room; [Room.objects.get_or_create("
+                         f"slug=s, defaults=dict(name=s, topic='Bench')) for s in {quiet!r}]")
+        crisis = await CrisisSenders.seat(port, [f"ws://127.0.0.1:{port}/ws/rooms/{slug}/" for slug in quiet],
+                                          [cookies[f"risk{i}"] for i in range(args.alerts)], cookies["fac0"], origin)
         usage = Usage(site.server_processes())
         load = asyncio.create_task(run_rooms(
             urls=urls, cookies=room_cookies, origin=origin, rooms=args.rooms, clients=args.clients,
@@ -64,17 +90,17 @@ async def main_async(args):
         ))
         await asyncio.sleep(2)  # let the room load reach its rate
         interval = max(0.05, (args.seconds - 4) / max(1, args.alerts))
-        alerts = asyncio.create_task(crisis_senders(
-            port, [cookies[f"risk{i}"] for i in range(args.alerts)], cookies["fac0"], args.alerts, interval, origin,
-        ))
+        alerts = asyncio.create_task(crisis.send_all(interval))
         while not load.done():
             usage.sample()
             await asyncio.sleep(0.5)
         room = (await load).summary()
-        latencies, missing = await alerts
+        await alerts
+        await crisis.close()
         print(f"room load: {args.rooms} rooms x {args.clients} clients x {args.senders} senders at {args.rate}/s: {room}")
         print(f"server: cpu {usage.cpu_seconds():.1f} s over {args.seconds} s, peak rss {usage.peak_rss / 2**20:.0f} MiB")
-        print(f"crisis message -> console alert.new: {describe(latencies)}; alerts not received: {missing}")
+        print(f"crisis message -> console alert.new: {describe(crisis.latencies)}; "
+              f"alerts not received: {len(crisis.sent_at)}")
     finally:
         site.close()
 

@@ -113,16 +113,19 @@ async def main_async(args):
     print(f"load: {args.rooms} rooms x {args.clients} clients x {args.senders} senders at {args.rate}/s "
           f"= {args.rooms * args.senders * args.rate * args.clients:,.0f} deliveries/s offered, {args.seconds} s each")
     redis_server = RedisServer(Path(tempfile.mkdtemp(prefix="bench-redis-")))
+    targets = {
+        "project, embedded": lambda: project(args, redis=False),
+        "project, redis, 2 procs": lambda: project(args, redis=True),
+        "tutorial, in-memory": lambda: tutorial(args),
+        "tutorial, redis": lambda: tutorial(args, redis_server),
+        "raw websockets": lambda: raw(args),
+    }
     try:
-        results = {
-            "project, embedded": await project(args, redis=False),
-            "project, redis, 2 procs": await project(args, redis=True),
-            "tutorial, in-memory": await tutorial(args),
-            "tutorial, redis": await tutorial(args, redis_server),
-            "raw websockets": await raw(args),
-        }
+        results = {name: await run() for name, run in targets.items() if not args.only or name in args.only}
     finally:
         redis_server.stop()
+    if args.only:
+        return  # ratios need every target
     base_mem, base_redis = results["tutorial, in-memory"], results["tutorial, redis"]
     ceiling = results["raw websockets"]
     print()
@@ -137,6 +140,8 @@ async def main_async(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_load_arguments(parser, seconds=15)
+    parser.add_argument("--only", action="append", metavar="TARGET",
+                        help='run just this target, e.g. --only "project, embedded" (repeatable)')
     asyncio.run(main_async(parser.parse_args()))
 
 

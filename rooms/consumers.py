@@ -65,9 +65,13 @@ class ChatFrameMixin:
             if not text.startswith(events.LIVE_ONLY_PREFIXES):
                 await self.send(text_data=text)
 
+    frame_budget = None
+
     async def closed_for_flooding(self) -> bool:
         """Count this frame; over the per-socket rate, close the socket and say so."""
-        if await room_limits().frame_allowed(self.channel_name):
+        if self.frame_budget is None:
+            self.frame_budget = room_limits().frame_budget()
+        if self.frame_budget.allow():
             return False
         await self.close(code=CLOSE_ABUSIVE)
         return True
@@ -184,9 +188,9 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         text = events.message_new(posted.message)
         # A resend of a stored message goes to the room again, not just the sender: the first
         # publish may have failed after the store (layer down), and members drop repeats by seq.
-        await fanout().publish(self.room.group_name, {"type": "chat.frame", "text": text})
-        if prepared:
+        if prepared:  # the person's card and the facilitators' alert go before the room's copy
             await notify.publish(prepared, self.user.pk)
+        await fanout().publish(self.room.group_name, {"type": "chat.frame", "text": text})
 
     async def on_help_request(self, frame):
         prepared = await db(lambda: notify.prepare(escalation.request_help(self.user, self.room), self.user))()

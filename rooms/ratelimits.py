@@ -14,9 +14,11 @@ from django.conf import settings
 from limits import parse, parse_many
 from limits.errors import StorageError
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.strategies import MovingWindowRateLimiter as SyncMovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from .background import per_loop
+from .clock import clock
 from .errors import ChatError
 
 log = logging.getLogger(__name__)
@@ -24,23 +26,55 @@ log = logging.getLogger(__name__)
 _LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 
 
+class InProcessLimiter:
+    """`limits`' synchronous in-memory limiter behind the async interface.
+
+    The async in-memory storage expires events by walking every key with one thread hop per key,
+    re-run after each hit: under load that kept four threads and the event loop busy. Counting in
+    memory does no I/O, so the synchronous storage, called directly, is the cheap correct choice.
+    """
+
+    def __init__(self):
+        self.limiter = SyncMovingWindowRateLimiter(storage_from_string("memory://"))
+
+    async def hit(self, item, *keys) -> bool:
+        return self.limiter.hit(item, *keys)
+
+    async def get_window_stats(self, item, *keys):
+        return self.limiter.get_window_stats(item, *keys)
+
+
+class FrameBudget:
+    """One socket's frames per window, counted on the socket itself: a flood guard needs no
+    storage, and a fixed window is enough to tell a person from a script."""
+
+    def __init__(self, item):
+        self.amount, self.window = item.amount, item.get_expiry()
+        self.started, self.count = float("-inf"), 0
+
+    def allow(self) -> bool:
+        now = clock.monotonic()
+        if now - self.started >= self.window:
+            self.started, self.count = now, 0
+        self.count += 1
+        return self.count <= self.amount
+
+
 class RoomLimits:
     def __init__(self):
         redis_url = settings.REDIS_URL
-        shared = (storage_from_string(f"async+{redis_url}", implementation="redispy", key_prefix="chat-limits",
-                                      wrap_exceptions=True)
-                  if redis_url else storage_from_string("async+memory://"))
-        self.shared = MovingWindowRateLimiter(shared)
-        self.local = MovingWindowRateLimiter(storage_from_string("async+memory://"))
+        self.shared = (MovingWindowRateLimiter(storage_from_string(
+            f"async+{redis_url}", implementation="redispy", key_prefix="chat-limits", wrap_exceptions=True))
+            if redis_url else InProcessLimiter())
         cfg = settings.CHAT
         self.per_person = parse_many(cfg["RATE_LIMITS"])
         self.repeats = parse(cfg["REPEAT_LIMIT"])
         self.frames = parse(cfg["FRAME_RATE"])
         self.max_links = cfg["MAX_LINKS"]
 
-    async def frame_allowed(self, channel_name: str) -> bool:
-        """Every frame a socket sends counts; an abusive socket is closed by the caller."""
-        return await self.local.hit(self.frames, "frame", channel_name)
+    def frame_budget(self) -> FrameBudget:
+        """For one socket: every frame it sends counts; over budget, the caller closes it."""
+        return FrameBudget(self.frames)
 
     async def check_message(self, user, room, body: str) -> None:
         if user.is_facilitator:
