@@ -4,12 +4,13 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.utils import timezone
+from django.db.models import Q
 
 from escalation import services as escalation
 from escalation.detection import Assessment, Level, assess
 
-from . import selectors
+from . import selectors, sql
 from .clock import clock
 from .errors import ChatError
 from .models import Connection, Membership, Message, Room, ServerProcess, User
@@ -75,16 +76,15 @@ def _store(drafts: list[Draft], assessments: list[Assessment], stored: dict) -> 
             first_of[key] = i
             fresh_by_room.setdefault(draft.room.pk, []).append(i)
     messages = {}
+    now = timezone.now()
     for room_id, indices in fresh_by_room.items():
-        # The row update both locks the room (PostgreSQL) and takes SQLite's write lock, so
-        # concurrent writers queue here and seq stays gapless and unique.
-        Room.objects.filter(pk=room_id).update(last_seq=F("last_seq") + len(indices))
-        last = Room.objects.values_list("last_seq", flat=True).get(pk=room_id)
+        last = sql.reserve_seqs(room_id, len(indices))
         for offset, i in enumerate(indices, start=last - len(indices) + 1):
             d = drafts[i]
             messages[i] = Message(room=d.room, seq=offset, author=d.author, author_role=d.author.role,
-                                  client_id=d.client_id, body=d.body, risk_level=assessments[i].level.value)
-    Message.objects.bulk_create(messages.values())
+                                  client_id=d.client_id, body=d.body, risk_level=assessments[i].level.value,
+                                  created_at=now)
+    sql.insert_messages(list(messages.values()))
     for i, message in messages.items():
         raised = None
         if assessments[i].level >= Level.CRISIS:
