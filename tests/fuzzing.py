@@ -92,3 +92,32 @@ def stored_messages_are_clean() -> None:
         assert isinstance(body, str) and body.strip() == body and body
         assert len(body) <= settings.CHAT["MAX_BODY_CHARS"] and "\x00" not in body
         body.encode("utf-8")
+
+
+async def answers_to(path: str, greeting: str, user, frames: list[str]) -> list[list[dict]]:
+    """Open a socket as `user`, wait for its greeting frame, and exchange each frame in turn."""
+    from tests.helpers import open_socket, receive
+
+    socket, connected = await open_socket(path, user)
+    assert connected
+    await receive(socket, greeting)
+    answers = [await exchange(socket, text) for text in frames]
+    await socket.disconnect()
+    return answers
+
+
+def assert_one_error_each(frames: list[str], answers: list[list[dict]]) -> None:
+    for text, answer in zip(frames, answers):
+        errors = [f for f in answer if f["type"] == "error"]
+        assert len(errors) == 1 and errors[0]["code"] != "server_error", (text[:200], answer)
+        assert not any(f["type"] == "closed" for f in answer)
+
+
+def assert_no_crash(frames: list[str], answers: list[list[dict]]) -> None:
+    """The socket stays open, and any refusal is a clear error, never the server's own failure."""
+    for text, answer in zip(frames, answers):
+        for frame in answer:
+            assert frame["type"] != "closed", (text, answer)
+            if frame["type"] == "error":
+                assert frame["code"] != "server_error", (text, answer)
+                assert isinstance(frame["detail"], str) and frame["detail"]
