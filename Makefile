@@ -63,6 +63,7 @@ bench: $(VENV)/.installed-bench system-test-deps
 	$(PY) -m bench.detection
 	$(PY) -m bench.alerts
 	$(PY) -m bench.rooms
+	$(PY) -m bench.idle
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles test-artifacts
