@@ -20,7 +20,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Room)
 class RoomAdmin(admin.ModelAdmin):
-    list_display = ("name", "topic", "slug", "is_private", "position", "last_seq")
+    list_display = ("name", "topic", "slug", "is_private", "hold_imminent", "position", "last_seq")
     list_filter = ("topic", "is_private")
     prepopulated_fields = {"slug": ("name",)}
     search_fields = ("name", "topic", "description")

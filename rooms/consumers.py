@@ -52,6 +52,8 @@ class ChatFrameMixin:
     async def chat_frame(self, event):
         if event.get("exclude") == self.channel_name:
             return
+        if "held_for" in event and not (self.moderator or self.user.pk == event["held_for"]):
+            return  # a message held for review: facilitators and its author only
         if self.early_frames is not None:
             self.early_frames.append(event["text"])
         else:
@@ -79,6 +81,7 @@ class ChatFrameMixin:
 
 class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
     room = None
+    moderator = False  # settled in _enter; frames that arrive before it are treated as for a peer
 
     async def connect(self):
         user = self.scope["user"]
@@ -190,7 +193,10 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         # publish may have failed after the store (layer down), and members drop repeats by seq.
         if prepared:  # the person's card and the facilitators' alert go before the room's copy
             await notify.publish(prepared, self.user.pk)
-        await fanout().publish(self.room.group_name, {"type": "chat.frame", "text": text})
+        event = {"type": "chat.frame", "text": text}
+        if posted.message.hidden_at is not None:
+            event["held_for"] = self.user.pk
+        await fanout().publish(self.room.group_name, event)
 
     async def on_help_request(self, frame):
         prepared = await db(lambda: notify.prepare(escalation.request_help(self.user, self.room), self.user))()

@@ -70,6 +70,11 @@ class Room(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     locked = models.BooleanField(default=False, help_text="Read-only for peers.")
     slow_mode_seconds = models.PositiveIntegerField(default=0, help_text="Seconds between a peer's messages.")
+    hold_imminent = models.BooleanField(
+        default=False,
+        help_text="Hold messages the detector rates imminent from peers until a facilitator restores them. "
+                  "The author still sees theirs and gets the support card; facilitators see it at once.",
+    )
     pinned_message = models.ForeignKey(
         "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="Empty: the guidelines are pinned.",

@@ -81,11 +81,17 @@ def _store(drafts: list[Draft], assessments: list[Assessment], stored: dict) -> 
         last = sql.reserve_seqs(room_id, len(indices))
         for offset, i in enumerate(indices, start=last - len(indices) + 1):
             d = drafts[i]
+            held = d.room.hold_imminent and assessments[i].level >= Level.IMMINENT
             messages[i] = Message(room=d.room, seq=offset, author=d.author, author_role=d.author.role,
                                   client_id=d.client_id, body=d.body, risk_level=assessments[i].level.value,
-                                  created_at=now)
+                                  created_at=now, hidden_at=now if held else None)
     sql.insert_messages(list(messages.values()))
     for i, message in messages.items():
+        if message.hidden_at is not None:
+            from .moderation import audit
+
+            audit(None, "hold", target=message.author, room=message.room, message=message,
+                  reason="Held for review: the detector rated it imminent.")
         raised = None
         if assessments[i].level >= Level.CRISIS:
             raised = escalation.raise_alert(

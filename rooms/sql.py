@@ -8,7 +8,8 @@ from django.db import connection
 
 from .models import Message, Room
 
-_INSERT_FIELDS = ["room", "seq", "author", "author_role", "client_id", "body", "risk_level", "created_at"]
+_INSERT_FIELDS = ["room", "seq", "author", "author_role", "client_id", "body", "risk_level", "created_at",
+                  "hidden_at"]
 
 
 def reserve_seqs(room_id: int, count: int) -> int:

@@ -1,5 +1,6 @@
 """The escalation path end to end through the sockets: the person, the room, the console."""
 
+import json
 import uuid
 
 import pytest
@@ -305,3 +306,39 @@ async def test_console_audit_log_filters_by_action_room_and_person(alice, bob, m
     assert [e["target"] for e in (await receive(console, "audit"))["entries"]] == ["bob"]
     for s in (m1, m2, console):
         await s.disconnect()
+
+
+async def test_a_room_can_hold_imminent_messages_until_a_facilitator_restores_them(
+    alice, bob, maple, anxiety, hotlines, escalation_settings
+):
+    from rooms.models import AuditEntry, Room
+
+    await db(Room.objects.filter(pk=anxiety.pk).update)(hold_imminent=True)
+    console, _ = await on_duty_console(maple)
+    a, b, m = await in_room(alice), await in_room(bob), await in_room(maple)
+
+    await say(a, "I am going to jump off the bridge tonight")
+    got = {}
+    while len(got) < 2:  # the card and the author's own copy, in either order
+        frame = json.loads(await a.receive_from(timeout=3))
+        if frame["type"] in ("support.offer", "message.new"):
+            got[frame["type"]] = frame
+    own = got["message.new"]["message"]
+    assert own["hidden"] is True  # the author sees it, marked as held
+    seen_by_facilitator = (await receive(m, "message.new"))["message"]
+    assert seen_by_facilitator["id"] == own["id"] and seen_by_facilitator["hidden"] is True
+    assert (await receive(console, "alert.new"))["alert"]["level"] == "imminent"
+    assert "message.new" not in await types_within(b, 0.5)  # peers: nothing yet
+    await send(b, type="history.fetch", before=100)
+    assert (await receive(b, "history"))["messages"] == []
+    assert await db(lambda: AuditEntry.objects.filter(action="hold", message_id=own["id"]).exists())()
+
+    # A calm message in the same room is not held.
+    await say(a, "thanks for being here")
+    assert (await receive(b, "message.new"))["message"]["body"] == "thanks for being here"
+
+    await send(m, type="mod.restore", message_id=own["id"])
+    restored = (await receive(b, "message.restored"))["message"]
+    assert restored["id"] == own["id"] and "hidden" not in restored
+    for socket in (a, b, m, console):
+        await socket.disconnect()

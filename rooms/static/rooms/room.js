@@ -65,6 +65,12 @@ function messageElement(m, pending = false) {
   body.className = "body";
   body.textContent = m.body; // text, never HTML
   li.append(meta, body);
+  if (m.hidden && !moderator) { // your own message, held for a facilitator to look at first
+    const note = document.createElement("p");
+    note.className = "held-note";
+    note.textContent = "Only you and the facilitators can see this for now. Someone will be with you soon.";
+    li.append(note);
+  }
   return li;
 }
 
