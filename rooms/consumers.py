@@ -121,7 +121,7 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         else:
             history, has_more = selectors.messages_after(
                 self.room, after, settings.CHAT["REPLAY_MAX"], self.moderator)
-        online = [events.author_payload(u) for u in selectors.online_users(self.room)]
+        online = selectors.online_people(self.room)
         state = events.frame(
             "room.state",
             room=events.room_payload(self.room),

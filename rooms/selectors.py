@@ -45,26 +45,22 @@ def _live_connections():
     return Connection.objects.filter(server__seen_at__gte=clock.now() - stale_after)
 
 
-def online_users(room: Room) -> list[User]:
-    """People online in the room, each with `role` resolved in the same query."""
-    user_ids = _live_connections().filter(room=room).values("user_id")
-    return with_roles(User.objects.filter(pk__in=user_ids).order_by("username"))
-
-
-def with_roles(users) -> list[User]:
-    """Resolve `role` for many people at once instead of one group query each."""
+def online_people(room: Room) -> list[dict]:
+    """Who is online in the room, as author payloads ({"id", "name", "role"}), role resolved in
+    the same query. Plain rows, not User instances: this runs in every handshake."""
     from django.db.models import Exists, OuterRef
 
     from .models import FACILITATORS_GROUP, Role
 
     in_group = User.groups.through.objects.filter(user_id=OuterRef("pk"), group__name=FACILITATORS_GROUP)
-    people = list(users.annotate(_facilitator=Exists(in_group)))
-    for person in people:
-        person.__dict__["role"] = (
-            Role.ADMIN if person.is_superuser or person.is_staff
-            else Role.FACILITATOR if person._facilitator else Role.PEER
-        )
-    return people
+    rows = (User.objects.filter(pk__in=_live_connections().filter(room=room).values("user_id"))
+            .annotate(facilitator=Exists(in_group)).order_by("username")
+            .values_list("pk", "username", "is_superuser", "is_staff", "facilitator"))
+    return [
+        {"id": pk, "name": name,
+         "role": Role.ADMIN if superuser or staff else Role.FACILITATOR if facilitator else Role.PEER}
+        for pk, name, superuser, staff, facilitator in rows
+    ]
 
 
 def online_count(room: Room) -> int:
