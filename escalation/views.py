@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 AUDIT_ACTIONS = ["hide", "restore", "timeout", "kick", "ban_room", "ban_service", "lift_timeout", "lift_ban",
-                 "lock", "unlock", "slow_mode", "pin", "unpin", "report", "close_report"]
+                 "lock", "unlock", "slow_mode", "pin", "unpin", "report", "close_report", "hold"]
 
 
 @login_required

@@ -45,27 +45,9 @@ class ChatFrameMixin:
         else:
             await super().dispatch(message)
 
-    # Fan-out frames that arrive after joining the room's group but before the handshake is done;
-    # None once they can go straight out.
-    early_frames: list[str] | None = None
-
     async def chat_frame(self, event):
-        if event.get("exclude") == self.channel_name:
-            return
-        if "held_for" in event and not (self.moderator or self.user.pk == event["held_for"]):
-            return  # a message held for review: facilitators and its author only
-        if self.early_frames is not None:
-            self.early_frames.append(event["text"])
-        else:
+        if event.get("exclude") != self.channel_name:
             await self.send(text_data=event["text"])
-
-    async def send_early_frames(self) -> None:
-        """After the state frame: a message stored after the history was read is not lost.
-        Presence and typing are left out; the state frame's online list is newer."""
-        frames, self.early_frames = self.early_frames or [], None
-        for text in frames:
-            if not text.startswith(events.LIVE_ONLY_PREFIXES):
-                await self.send(text_data=text)
 
     frame_budget = None
 
@@ -82,6 +64,26 @@ class ChatFrameMixin:
 class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
     room = None
     moderator = False  # settled in _enter; frames that arrive before it are treated as for a peer
+    # Fan-out frames that arrive after joining the room's group but before the handshake is done;
+    # None once they can go straight out.
+    early_frames: list[str] | None = None
+
+    async def chat_frame(self, event):
+        """The room's fan-out (rooms/fanout.py) reaches only room sockets, so its rules live here."""
+        if "held_for" in event and not (self.moderator or self.user.pk == event["held_for"]):
+            return  # a message held for review: facilitators and its author only
+        if self.early_frames is None:
+            await super().chat_frame(event)
+        elif event.get("exclude") != self.channel_name:
+            self.early_frames.append(event["text"])
+
+    async def send_early_frames(self) -> None:
+        """After the state frame: a message stored after the history was read is not lost.
+        Presence and typing are left out; the state frame's online list is newer."""
+        frames, self.early_frames = self.early_frames or [], None
+        for text in frames:
+            if not text.startswith(events.LIVE_ONLY_PREFIXES):
+                await self.send(text_data=text)
 
     async def connect(self):
         user = self.scope["user"]

@@ -4,13 +4,13 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.db.models import Q
 
 from escalation import services as escalation
 from escalation.detection import Assessment, Level, assess
 
 from . import selectors, sql
+from .moderation import audit
 from .clock import clock
 from .errors import ChatError
 from .models import Connection, Membership, Message, Room, ServerProcess, User
@@ -76,7 +76,7 @@ def _store(drafts: list[Draft], assessments: list[Assessment], stored: dict) -> 
             first_of[key] = i
             fresh_by_room.setdefault(draft.room.pk, []).append(i)
     messages = {}
-    now = timezone.now()
+    now = clock.now()
     for room_id, indices in fresh_by_room.items():
         last = sql.reserve_seqs(room_id, len(indices))
         for offset, i in enumerate(indices, start=last - len(indices) + 1):
@@ -88,8 +88,6 @@ def _store(drafts: list[Draft], assessments: list[Assessment], stored: dict) -> 
     sql.insert_messages(list(messages.values()))
     for i, message in messages.items():
         if message.hidden_at is not None:
-            from .moderation import audit
-
             audit(None, "hold", target=message.author, room=message.room, message=message,
                   reason="Held for review: the detector rated it imminent.")
         raised = None
