@@ -39,7 +39,6 @@ class Detector:
         # Raisers ("tonight", "knife", "goodbye everyone") count only beside a risk phrase, and
         # ordinary chat is full of them: they are tried only now.
         matches += _matches(lexicon.candidates(norm.keys, lexicon.raiser_index), joined)
-        word_starts = _word_starts(norm.words)
         allowed = [
             (m.start(), m.end())
             for phrase in lexicon.candidates(norm.keys, lexicon.allow_index)
@@ -50,8 +49,9 @@ class Detector:
         for phrase, match in matches:
             if any(a < match.end() and match.start() < b for a, b in allowed):
                 continue
-            first = _index_at(word_starts, match.start())  # the space before word i is at i's start
-            last = _index_at(word_starts, match.end() - 2)
+            # `joined` has one more space in front than norm.text: count the spaces before the words
+            first = norm.text.count(" ", 0, match.start())
+            last = norm.text.count(" ", 0, match.end() - 2)
             category = self._in_context(phrase, norm.words, first, last, laughing)
             if category:
                 found.append((phrase, first, last, category))
@@ -134,20 +134,6 @@ def _any_of(cues: set[str]):
 
     alternatives = "|".join(sorted((re.escape(c) for c in cues), key=len, reverse=True))
     return re.compile(rf"(?<![^ ])(?:{alternatives})(?![^ ])")
-
-
-def _word_starts(words: list[str]) -> list[int]:
-    starts, offset = [], 0
-    for word in words:
-        starts.append(offset)
-        offset += len(word) + 1
-    return starts
-
-
-def _index_at(starts: list[int], offset: int) -> int:
-    from bisect import bisect_right
-
-    return bisect_right(starts, offset) - 1
 
 
 def _numbers_reach(match, minimums: tuple[int, ...]) -> bool:

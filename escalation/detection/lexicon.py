@@ -12,15 +12,18 @@ _SECTION = re.compile(r"^\[([^\]]+)\]\s*$")
 _TOKEN = re.compile(r"\[[^\]]+\]|\([^)]+\)|\S+")
 _GAP = re.compile(r"~(\d+)")
 _NUMBER = re.compile(r"#(\d+)")
-# Words too common to be a phrase's anchor: anchoring on them would try the phrase on most messages.
-_COMMON = set(
-    "i me my to the a an and of is it not do be am you your in on at so that this have for with "
-    "just like want feel can will no all are was he she they what if get go going about up out of "
-    "off by or as we us our them his her their from there one really been would could should".split()
-)
-
-
-_COMMON_KEYS = {squeeze(w)[:3] for w in _COMMON}
+# The commonest words of English chat, most frequent first: a phrase is anchored on its rarest
+# words, because every message holding an anchor has its phrase tried.
+_COMMON_BY_RANK = [squeeze(w) for w in (
+    "i to the a and you it is my of that in me not do so be am have for this on just was what but "
+    "can are like with at all no know get if go your we one up about out they will he she "
+    "really want now how them feel think good time too when there would people going day today "
+    "from back some any more because been then why here who much very need got make an or by as "
+    "us our his her their off could should see say said tell told way right last first new little "
+    "long great thanks thank still even well things thing night did does were has had being over "
+    "into only other also after before never always every everyone everything something nothing "
+    "someone anyone anything life love help work take".split())]
+_RANK = {word: rank for rank, word in reversed(list(enumerate(_COMMON_BY_RANK)))}
 
 
 class LexiconError(ValueError):
@@ -59,11 +62,16 @@ class Lexicon:
         for phrase in self.allow:
             for anchor in phrase.anchors:
                 self.allow_index.setdefault(anchor, []).append(phrase)
+        self.normalizer.relevant_keys = frozenset().union(
+            *(phrase.anchors | phrase.required | frozenset().union(*phrase.requirements)
+              for phrase in self.phrases + self.allow))
+        self._index_keys = {id(index): frozenset(index)
+                            for index in (self.risk_index, self.raiser_index, self.allow_index)}
 
     def candidates(self, keys: set[str], index: dict[str, list[Phrase]]) -> list[Phrase]:
         """Phrases of `index` whose required words are all present: the only ones that can match."""
         found: list[Phrase] = []
-        for key in keys.intersection(index):
+        for key in keys.intersection(self._index_keys[id(index)]):
             for phrase in index[key]:
                 if phrase.required <= keys and phrase not in found:
                     for options in phrase.requirements:
@@ -176,8 +184,7 @@ def compile_phrase(line: str, category: str, level: Level, flags: frozenset, set
             anchor_options.append(keys)
     if not anchor_options:
         raise LexiconError(f"{line!r}: needs at least one required word of two or more letters")
-    anchors = min(anchor_options, key=lambda keys: (sum(k in _COMMON_KEYS for k in keys), len(keys),
-                                                    -min(len(k) for k in keys)))
+    anchors = min(anchor_options, key=lambda keys: sum(_frequency(k) for k in keys))
     # Matched against " " + words + " ": a leading literal space lets `re` skip to word starts.
     body = " " + pieces[0][1]
     for kind, regex in pieces[1:]:
@@ -190,25 +197,35 @@ def compile_phrase(line: str, category: str, level: Level, flags: frozenset, set
 
 
 def _alternatives(body: str, minimums: list[int]) -> tuple[str, set[str] | None]:
-    """One token's regex, and its anchor keys (None when it cannot anchor)."""
+    """One token's regex, and its anchor keys (None when it cannot anchor).
+
+    Each option needs all of its words, so one key per option is enough to find it: the rarest
+    word, whole (or its first three letters when it is a prefix such as `kill*`).
+    """
     regexes, keys = [], set()
     for option in body.split("|"):
-        words = []
+        words, option_keys = [], []
         for word in option.split():
             number = _NUMBER.fullmatch(word)
             if number:
                 minimums.append(int(number.group(1)))
                 words.append(r"(\d+)")
-                keys = None
                 continue
             prefix = word.endswith("*")
             word = squeeze(word.rstrip("*").lower())
             words.append(re.escape(word) + ("[a-z]*" if prefix else ""))
-            if keys is not None:
-                if len(word) < 3 and prefix:
-                    keys = None
-                else:
-                    keys.add(word[:3])
+            if not (prefix and len(word) < 3):
+                option_keys.append(word[:3] + "*" if prefix else word)
         regexes.append(" ".join(words))
+        if keys is not None and option_keys:
+            keys.add(min(option_keys, key=_frequency))
+        else:
+            keys = None
     regex = regexes[0] if len(regexes) == 1 else "(?:" + "|".join(regexes) + ")"
     return regex, (keys or None)
+
+
+def _frequency(key: str) -> float:
+    """A rough share of messages holding the key: Zipf's law over the rank, small for rare words."""
+    rank = _RANK.get(key)
+    return 0.001 if rank is None else 1 / (rank + 2)

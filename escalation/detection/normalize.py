@@ -14,6 +14,7 @@ BOUNDARY = "|"  # a clause break (. , ; ! ? and "but"); phrases never match acro
 _REMOVE = "\x01"  # zero-width characters, removed inside words
 
 _SQUEEZE = re.compile(r"([a-z])\1+")
+_SQUEEZE_BYTES = re.compile(rb"([a-z])\1+")
 _TOKEN = re.compile(r"[^\s.,;!?()\[\]{}\"“”:…]+(?:[.!*\-_][^\s.,;!?()\[\]{}\"“”:…]+)*|[.,;!?…]+")
 _STRIP = "'\"*-_~`^"
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
@@ -27,31 +28,35 @@ _SPACED_LETTERS = re.compile(rb" [a-z][ .,;!?]+[a-z](?![a-z0-9])")
 def _has_spaced_letters(raw: bytes) -> bool:
     """Two single letters in a row ("d i e"); the leading space lets `re` jump between words."""
     return bool(_SPACED_LETTERS.search(b" " + raw))
-# Plain text: ASCII letters, whole numbers, spaces and ordinary punctuation between words.
+# Plain text: ASCII letters, numbers, spaces and ordinary punctuation between words.
 _PLAIN_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789 \t\n\r.,;!?'\"():-"
-_DIGITS = b"0123456789"
-_LETTER_DIGIT = re.compile(rb"[a-z][0-9]|[0-9][a-z]|(?:^|\s)2\s")  # k1ll, 2nite, 100mg, want 2 die
-_INSIDE_WORD = re.compile(rb"[a-z0-9][.\-][a-z0-9]")  # k.m.s, self-harm, d-i-e
-# Clause breaks become "|", other punctuation a space; apostrophes are deleted.
-_PLAIN_TABLE = bytes.maketrans(b".,;!?\"():-\t\n\r", b"|||||" + b" " * 8)
+_LONE_TWO = re.compile(rb"(?:^|\s)2\s")  # "want 2 die": the token path looks at the word before
+_INSIDE_WORD = re.compile(rb"[a-z0-9][.!][a-z0-9]")  # k.m.s, k!ll: punctuation inside a word
+# Clause breaks become "|", other punctuation a space; a hyphen stays inside its word (self-harm).
+_PLAIN_TABLE = bytes.maketrans(b".,;!?\"():\t\n\r", b"|||||" + b" " * 7)
+_PLAIN_WORD = re.compile(rb"\||[^\s|]+")  # the words `_plain` splits, at their offsets
 
 
 def _is_plain(raw: bytes) -> bool:
     if raw.translate(None, _PLAIN_BYTES):
-        return False  # symbols or leetspeak characters
-    if raw.translate(None, _DIGITS) != raw and _LETTER_DIGIT.search(raw):
+        return False  # symbols, emoji, other scripts
+    if b"2" in raw and _LONE_TWO.search(raw):
         return False
-    if (b"." in raw or b"-" in raw) and _INSIDE_WORD.search(raw):
+    if (b"." in raw or b"!" in raw) and _INSIDE_WORD.search(raw):
         return False
     return True
 
 
-_APOSTROPHE_S = re.compile(rb"([a-z0-9]+)'s\b")
 _DOUBLE_BOUNDARY = f"{BOUNDARY} {BOUNDARY}"
 
 
 def squeeze(word: str) -> str:
     return _SQUEEZE.sub(r"\1", word)
+
+
+def word_keys(words) -> set[str]:
+    """What a phrase's anchor can be: a whole word, or the first three letters for `kill*`."""
+    return {*words, *(w[:3] + "*" for w in words)}
 
 
 def _build_fold_table(emoji: dict[str, str]) -> dict[int, str]:
@@ -90,8 +95,8 @@ class Normalized:
     def __init__(self, words: list[str], text: str, spans_of, keys: set[str] | None = None):
         self.words = words  # canonical words; BOUNDARY marks a clause break
         self.text = text  # the words joined by single spaces: what phrases are matched against
-        # First three letters of each word: how the lexicon finds the phrases worth trying.
-        self.keys = keys if keys is not None else {w[:3] for w in words}
+        # Each word and its first three letters: how the lexicon finds the phrases worth trying.
+        self.keys = keys if keys is not None else word_keys(words)
         self._spans_of = spans_of
         self._spans = None
 
@@ -113,14 +118,19 @@ class Normalizer:
             for key, value in table.items():
                 key = key.replace("'", "")
                 self.rewrites[squeeze(key)] = tuple(squeeze(w) for w in value.split())
+        self.rewrites["but"] = (BOUNDARY,)
         self.rewrite_keys = frozenset(self.rewrites)
+        self.plain_rewrites = {key: " ".join(value) for key, value in self.rewrites.items()}
         self.vocabulary = vocabulary  # squeezed single words the lexicon uses
         self.to_after = {"want", "wana", "need", "going", "goin", "have", "got", "trying", "try", "how",
                          "ready", "plan", "planing"}
         # Chat reuses a small vocabulary, so nearly every token is a cache hit. Plain dict
         # reads and writes are atomic in CPython, which keeps this safe across threads.
         self._cache: dict[str, tuple[str, ...]] = {}
-        self._plain_cache: dict[str, tuple[str, ...]] = {}
+        self._plain_words: dict[str, str] = {}  # a plain word as typed -> its canonical words
+        self._plain_keys: dict[str, set[str]] = {}  # ... -> the lexicon keys among them, if any
+        # Keys any phrase looks for; the lexicon sets them once its phrases are compiled.
+        self.relevant_keys: frozenset[str] = frozenset()
 
     def __call__(self, text: str) -> Normalized:
         lowered = text.lower()
@@ -131,32 +141,46 @@ class Normalizer:
         return self._by_token(text)
 
     def _plain(self, text: str, raw: bytes) -> Normalized:
-        """Ordinary words and punctuation: byte tables and a word cache, no per-letter Python."""
-        if b"'s" in raw:
-            raw = _APOSTROPHE_S.sub(self._apostrophe_s, raw)
-        raw = raw.translate(_PLAIN_TABLE, b"'").replace(b"|", b" | ")
-        cache = self._plain_cache
-        words: list[str] = []
-        keys: set[str] = set()
-        for word in raw.decode("ascii").split():
-            known = cache.get(word)
-            if known is None:
-                canonical = tuple(self._rewrite(squeeze(word)))
-                known = canonical, {w[:3] for w in canonical}
-                if len(cache) > 100_000:
-                    cache.clear()
-                cache[word] = known
-            words += known[0]
-            keys |= known[1]
-        if words and (words[0] == BOUNDARY or words[-1] == BOUNDARY or _DOUBLE_BOUNDARY in " ".join(words)):
+        """Ordinary words and punctuation: a byte table, then one cached lookup per word."""
+        translated = raw.translate(_PLAIN_TABLE).replace(b"|", b" | ")
+        raw_words = translated.decode("ascii").split()
+        known = self._plain_words
+        if len(known) > 100_000:
+            known.clear()
+            self._plain_keys.clear()
+        pieces = list(map(known.get, raw_words))  # map: the per-word loop stays in C
+        if None in pieces:
+            pieces = [piece if piece is not None else self._plain_word(w) for piece, w in zip(pieces, raw_words)]
+        joined = " ".join(pieces)
+        words = split = joined.split()
+        canonical = " ".join(words)
+        if words and (words[0] == BOUNDARY or _DOUBLE_BOUNDARY in canonical):
             words = _single_boundaries(words)
-        if len(words) > 1 and _has_spaced_letters(raw):  # rare; the token path joins "d i e"
-            return self._by_token(text)
-        return Normalized(words, " ".join(words), lambda: self._by_token(text).spans, keys)
+            canonical = " ".join(words)
+        if len(words) > 1 and _has_spaced_letters(translated.replace(b"'", b"")):
+            return self._by_token(text)  # rare; the token path joins "d i e"
+        keys = set().union(*filter(None, map(self._plain_keys.get, raw_words)))
+        return Normalized(words, canonical, lambda: self._plain_spans(raw, pieces, split), keys)
 
-    def _apostrophe_s(self, match) -> bytes:
-        word = match.group(1)
-        return match.group(0) if word.decode("ascii") + "s" in self.rewrites else word
+    @staticmethod
+    def _plain_spans(raw: bytes, pieces: list[str], words: list[str]) -> list[tuple[int, int]]:
+        """Spans for the plain path's words: its byte table keeps every offset of the text."""
+        spans = [match.span() for match in _PLAIN_WORD.finditer(raw.translate(_PLAIN_TABLE))]
+        if len(words) != len(pieces):  # a piece of several words ("im" -> i am), or none
+            words = " ".join(pieces).split()
+            spans = [span for piece, span in zip(pieces, spans) for _ in piece.split()]
+        if words and (words[0] == BOUNDARY or _DOUBLE_BOUNDARY in " ".join(words)):
+            return _single_boundaries(words, spans)[1]
+        return spans
+
+    def _plain_word(self, word: str) -> str:
+        """One plain word's canonical words (a space between several), remembered with its keys."""
+        canonical = self._token_words(word)
+        keys = word_keys(canonical) & self.relevant_keys
+        if keys:
+            self._plain_keys[word] = keys
+        self._plain_words[word] = joined = " ".join(canonical)
+        return joined
 
     def _by_token(self, text: str) -> Normalized:
         folded = self._fold(text)
@@ -223,8 +247,6 @@ class Normalizer:
         return self._rewrite(squeeze(token))
 
     def _rewrite(self, word: str) -> list[str]:
-        if word == "but":
-            return [BOUNDARY]
         return list(self.rewrites.get(word, (word,)))
 
     def _deobfuscate(self, token: str) -> str:
@@ -255,12 +277,13 @@ class Normalizer:
             j = i
             while j < len(tokens) and len(tokens[j]) == 1 and tokens[j].isalpha():
                 j += 1
-            letters = squeeze("".join(tokens[i:j]))
-            if j - i >= 3 or (j - i == 2 and letters in self.vocabulary):
-                segmented = self._segment(letters)
-                if segmented:
-                    produced[i:j] = [tuple(segmented)] + [()] * (j - i - 1)
-                    spans[i] = (spans[i][0], spans[j - 1][1])
+            if j - i >= 2:
+                letters = squeeze("".join(tokens[i:j]))
+                if j - i >= 3 or letters in self.vocabulary:
+                    segmented = self._segment(letters)
+                    if segmented:
+                        produced[i:j] = [tuple(segmented)] + [()] * (j - i - 1)
+                        spans[i] = (spans[i][0], spans[j - 1][1])
             i = max(j, i + 1)
 
     def _segment(self, letters: str) -> list[str] | None:

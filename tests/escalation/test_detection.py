@@ -195,12 +195,20 @@ def test_none_carries_no_signals():
 
 # --- engineering properties -----------------------------------------------------------------
 def test_fast_and_careful_paths_agree_on_every_labelled_message():
-    from bench.detection import PROJECT_SET, read_project_set
+    from bench.detection import ORDINARY_CHAT, PROJECT_SET, read_project_set
 
     normalizer = detector_for().lexicon.normalizer
-    for _, _, text in read_project_set(PROJECT_SET):
+    texts = [text for _, _, text in read_project_set(PROJECT_SET)]
+    texts += ORDINARY_CHAT.read_text(encoding="utf-8").splitlines()
+    texts += ["it's my mom's self-harm check-in at 10am, she's ok!!", "dont... i cant. 'quote' -- i'm fine",
+              "Tonight's the night; I've 40 pills"]
+    for text in texts:
         fast, careful = normalizer(text), normalizer._by_token(text)
         assert fast.words == careful.words, text
+        # the same original text behind every word, and every key a phrase could look for
+        assert [s for w, s in zip(fast.words, fast.spans) if w != "|"] == \
+               [s for w, s in zip(careful.words, careful.spans) if w != "|"], text
+        assert careful.keys & normalizer.relevant_keys <= fast.keys, text
 
 
 def test_deterministic_and_thread_safe():
