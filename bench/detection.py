@@ -7,6 +7,7 @@ A FILE with the columns Tweet,Suicide (the public set in ../shared/eval/) is sco
 
 import argparse
 import csv
+import hashlib
 import random
 import re
 import sys
@@ -105,14 +106,22 @@ def _binary(positive, flagged, label) -> None:
           f"false-flag rate {fp / max(1, negatives):.3f} ({fp}/{negatives})")
 
 
+def public_half(text: str) -> str:
+    """The public set's fixed halves: mistakes are only ever listed for "dev"; "blind" stays unread."""
+    return "dev" if hashlib.sha256(text.encode("utf-8")).digest()[0] % 2 == 0 else "blind"
+
+
 def score_public(path: Path, show_errors: bool) -> None:
     rows = read_public_csv(path)
     flagged = [assess(text).level >= Level.DISTRESS for text, _ in rows]
     print(f"\n== {path.name}: {len(rows)} posts, flagged = distress or higher ==")
     _binary([label for _, label in rows], flagged, "public set")
+    for half in ("dev", "blind"):
+        chosen = [(label, f) for (text, label), f in zip(rows, flagged) if public_half(text) == half]
+        _binary([label for label, _ in chosen], [f for _, f in chosen], f"public set, {half} half ({len(chosen)})")
     if show_errors:
         for (text, label), f in zip(rows, flagged):
-            if label != f:
+            if label != f and public_half(text) == "dev":
                 print(f"  {'MISSED' if label else 'FALSE '} {text[:140]!r}")
 
 

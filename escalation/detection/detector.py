@@ -9,7 +9,12 @@ PERSONAL = {"ideation", "self_harm", "attempt", "plan", "hopelessness", "worthle
             "trapped", "panic", "distress"}
 DISTRESS_FAMILY = {"hopelessness", "worthlessness", "burden", "trapped", "panic", "distress"}
 RISK_CORE = {"ideation", "self_harm", "attempt", "harm_to_others", "danger", "third_person"}
-RAISERS = {"method", "plan", "timing", "farewell"}
+RAISERS = {"method", "plan", "timing", "farewell", "intent"}
+# Raisers that make a message imminent together, with no ideation phrase: a goodbye beside the
+# means ("💊 goodbye all"), a resolve beside a method, plan or goodbye ("made up my mind, the
+# pills are counted out"), the means beside a plan. Timing is not among them: "tonight" is
+# everywhere in chat.
+PAIRED = {"method", "plan", "farewell", "intent"}
 THIRD_REFLEXIVE = {"himself", "herself", "themselves", "themself"}
 SECOND_REFLEXIVE = {"yourself", "yourselves"}
 NEGATION_WINDOW = 3
@@ -21,10 +26,6 @@ class Detector:
         self.lexicon = lexicon
         self.cue = lexicon.cues
         self.past = _any_of(lexicon.cues["past"])
-        # A goodbye beside the means is imminent with no other words; these keys spot the pair.
-        self.farewell_keys = {k for p in lexicon.phrases if p.category == "farewell" for k in p.anchors}
-        self.method_keys = {k for p in lexicon.phrases if p.category == "method" and "means" in p.flags
-                            for k in p.anchors}
         self.present = _any_of(lexicon.cues["present"])
 
     def assess(self, text: str) -> Assessment:
@@ -34,11 +35,17 @@ class Detector:
         norm = lexicon.normalizer(text)
         joined = f" {norm.text} "  # phrases start with a space and look ahead to one
         matches = _matches(lexicon.candidates(norm.keys, lexicon.risk_index), joined)
-        if not matches and not (norm.keys & self.farewell_keys and norm.keys & self.method_keys):
-            return Assessment(Level.NONE)
-        # Raisers ("tonight", "knife", "goodbye everyone") count only beside a risk phrase, and
-        # ordinary chat is full of them: they are tried only now.
-        matches += _matches(lexicon.candidates(norm.keys, lexicon.raiser_index), joined)
+        # Raisers ("tonight", "knife", "goodbye everyone") count only beside a risk phrase or as a
+        # pair, and ordinary chat is full of them: they are tried only now.
+        raisers = lexicon.candidates(norm.keys, lexicon.raiser_index)
+        if not matches:
+            if len({p.category for p in raisers} & PAIRED) < 2:
+                return Assessment(Level.NONE)
+            matches = _matches(raisers, joined)
+            if len({p.category for p, _m in matches} & PAIRED) < 2:
+                return Assessment(Level.NONE)
+        else:
+            matches += _matches(raisers, joined)
         allowed = [
             (m.start(), m.end())
             for phrase in lexicon.candidates(norm.keys, lexicon.allow_index)
@@ -67,7 +74,7 @@ class Detector:
         if self.cue["fiction"] & set(clause) and "real" not in phrase.flags:
             return None
         before = _before(words, first, NEGATION_WINDOW)
-        if self.cue["negation"] & set(before) and "nonegate" not in phrase.flags:
+        if self.cue["negation"] & set(before) and "nonegate" not in phrase.flags and not _new_subject(before, self.cue["negation"]):
             return None
         if self._is_past(clause) and "anytime" not in phrase.flags:
             return None
@@ -105,10 +112,15 @@ class Detector:
             levels.append(min(max(phrase.level, Level.CRISIS), Level.CRISIS)
                           if category == "third_person" else phrase.level)
         level = max(levels, default=Level.NONE)
+        # The means named inside a risk phrase is part of what that phrase says ("how many pills it
+        # takes"), not a second fact; a time inside one still is ("end it tonight").
+        risk_spans = [(f, l) for _p, f, l, c in found if c not in RAISERS]
+        raisers = [(phrase, f, l, c) for phrase, f, l, c in found if c in RAISERS and not (
+            c == "method" and any(rf <= f and l <= rl for rf, rl in risk_spans))]
         raisable = {c for phrase, _f, _l, c in found if "passive" not in phrase.flags}
-        if raisable & (RISK_CORE - {"third_person", "self_harm"}) and categories & RAISERS:
+        if raisable & (RISK_CORE - {"third_person", "self_harm"}) and raisers:
             level = Level.IMMINENT
-        elif {"farewell", "method"} <= categories:  # a goodbye beside the means: "💊 goodbye all"
+        elif _paired(raisers):
             level = Level.IMMINENT
         if level == Level.NONE:
             return Assessment(Level.NONE)  # a raiser alone ("goodbye everyone") says nothing
@@ -118,6 +130,22 @@ class Detector:
             signals.append(Signal(category, (start, end), text[start:end], phrase.source))
         signals.sort(key=lambda s: (s.span, s.category))
         return Assessment(level, tuple(_dedupe(signals)))
+
+
+def _paired(raisers) -> bool:
+    """Two raisers, neither inside the other, that together make a message imminent (see PAIRED)."""
+    for i, (phrase_a, first_a, last_a, a) in enumerate(raisers):
+        for phrase_b, first_b, last_b, b in raisers[i + 1:]:
+            if a == b or (first_a <= first_b and last_b <= last_a) or (first_b <= first_a and last_a <= last_b):
+                continue  # the same words read two ways ("bought a rope") are one fact
+            pair = {a, b}
+            if pair == {"farewell", "method"}:  # even the bare means: "💊 goodbye all"
+                return True
+            if "means" in phrase_a.flags or "means" in phrase_b.flags:
+                continue
+            if "intent" in pair and pair & {"method", "plan", "farewell"} or pair == {"plan", "method"}:
+                return True
+    return False
 
 
 def _matches(phrases, joined: str) -> list:
@@ -157,6 +185,13 @@ def _before(words: list[str], first: int, window: int) -> list[str]:
             break
         out.append(word)
     return list(reversed(out))
+
+
+def _new_subject(before: list[str], negations: set[str]) -> bool:
+    """ "why i should not i am hopeless": an "i" right after the negation starts an unpunctuated new
+    clause ("not that i want to die" does not: the negation governs the that-clause)."""
+    last = max(i for i, word in enumerate(before) if word in negations)
+    return before[last + 1:last + 2] == ["i"]
 
 
 def _dedupe(signals: list[Signal]) -> list[Signal]:

@@ -12,6 +12,7 @@ _SECTION = re.compile(r"^\[([^\]]+)\]\s*$")
 _TOKEN = re.compile(r"\[[^\]]+\]|\([^)]+\)|\S+")
 _GAP = re.compile(r"~(\d+)")
 _NUMBER = re.compile(r"#(\d+)")
+_COMMENT = re.compile(r"\s*#(?!\d)")  # "# a note"; a line may start with a number slot: "#20 @pills"
 # The commonest words of English chat, most frequent first: a phrase is anchored on its rarest
 # words, because every message holding an anchor has its phrase tried.
 _COMMON_BY_RANK = [squeeze(w) for w in (
@@ -85,7 +86,7 @@ class Lexicon:
 def read_sections(path: Path) -> list[tuple[str, list[str]]]:
     sections: list[tuple[str, list[str]]] = []
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = "" if raw.lstrip().startswith("#") else raw.strip()  # whole-line comments only: #N is a number slot
+        line = "" if _COMMENT.match(raw) else raw.strip()  # whole-line comments only: #N is a number slot
         if not line:
             continue
         header = _SECTION.match(line)
@@ -228,4 +229,4 @@ def _alternatives(body: str, minimums: list[int]) -> tuple[str, set[str] | None]
 def _frequency(key: str) -> float:
     """A rough share of messages holding the key: Zipf's law over the rank, small for rare words."""
     rank = _RANK.get(key)
-    return 0.001 if rank is None else 1 / (rank + 2)
+    return 0.0002 if rank is None else 1 / (rank + 2)

@@ -96,6 +96,46 @@ def test_means_plan_timing_and_farewell_make_it_imminent(text, category):
     check(text, Level.IMMINENT, category)
 
 
+@pytest.mark.parametrize("text, pair", [
+    ("my mind is made up, I have the rope in the shed", {"intent", "method"}),
+    ("please don't look for me, I'm on top of the multi storey", {"intent", "method"}),
+    ("wrote goodbyes to my mum and dad, now heading to the river", {"farewell", "method"}),
+    ("I have 25 oxycodone and a bottle of vodka", {"plan", "method"}),
+])
+def test_two_raisers_together_are_imminent_without_an_ideation_phrase(text, pair):
+    result = check(text, Level.IMMINENT)
+    assert pair <= {s.category for s in result.signals}
+
+
+@pytest.mark.parametrize("text", [
+    "I bought a rope for my climbing course",  # one phrase read as a plan and as the means
+    "I've made up my mind to stop taking my pills",  # a resolve beside the bare word for the means
+    "heading to the river tonight for a picnic",  # a place and a time: chat is full of both
+])
+def test_raisers_that_are_one_fact_or_everyday_chat_are_not_imminent(text):
+    check(text, Level.NONE)
+
+
+def test_the_means_named_inside_a_risk_phrase_does_not_raise_it():
+    check("how many pills would it take", Level.CRISIS, "ideation")
+    check("I keep thinking about taking all my pills", Level.CRISIS, "ideation")
+
+
+def test_a_count_of_pills_laid_out_is_a_plan():
+    check("I have 30 pills lined up", Level.IMMINENT, "plan")  # a lexicon line may start with #30
+    check("I have 3 pills lined up for the week", Level.NONE)
+
+
+def test_danger_happening_now_is_imminent():
+    check("someone is trying to get into my house and he has a knife", Level.IMMINENT, "danger")
+    check("I'm afraid to go home, he said he'd hurt me if I told", Level.CRISIS, "danger")
+
+
+def test_a_negation_does_not_reach_into_an_unpunctuated_new_clause():
+    check("tell me why i shouldnt i am hopeless", Level.DISTRESS, "hopelessness")
+    check("I'm not hopeless", Level.NONE)
+
+
 def test_a_count_below_the_threshold_is_not_a_stockpile():
     check("I took 2 ibuprofen for my headache", Level.NONE)
     check("I took 30 ibuprofen", Level.IMMINENT, "attempt")
