@@ -127,10 +127,12 @@ class Normalizer:
         # Chat reuses a small vocabulary, so nearly every token is a cache hit. Plain dict
         # reads and writes are atomic in CPython, which keeps this safe across threads.
         self._cache: dict[str, tuple[str, ...]] = {}
-        self._plain_words: dict[str, str] = {}  # a plain word as typed -> its canonical words
-        self._plain_keys: dict[str, set[str]] = {}  # ... -> the lexicon keys among them, if any
+        # A plain word as typed -> its canonical words, and -> the lexicon keys among them (if any).
+        # One tuple, replaced whole when full, so a thread never sees one dict without the other.
+        self._plain_cache: tuple[dict[str, str], dict[str, set[str]]] = ({}, {})
         # Keys any phrase looks for; the lexicon sets them once its phrases are compiled.
         self.relevant_keys: frozenset[str] = frozenset()
+        self.cache_limit = 100_000
 
     def __call__(self, text: str) -> Normalized:
         lowered = text.lower()
@@ -144,13 +146,13 @@ class Normalizer:
         """Ordinary words and punctuation: a byte table, then one cached lookup per word."""
         translated = raw.translate(_PLAIN_TABLE).replace(b"|", b" | ")
         raw_words = translated.decode("ascii").split()
-        known = self._plain_words
-        if len(known) > 100_000:
-            known.clear()
-            self._plain_keys.clear()
+        cache = self._plain_cache
+        if len(cache[0]) > self.cache_limit:
+            self._plain_cache = cache = ({}, {})
+        known, with_keys = cache
         pieces = list(map(known.get, raw_words))  # map: the per-word loop stays in C
         if None in pieces:
-            pieces = [piece if piece is not None else self._plain_word(w) for piece, w in zip(pieces, raw_words)]
+            pieces = [piece if piece is not None else self._plain_word(w, cache) for piece, w in zip(pieces, raw_words)]
         joined = " ".join(pieces)
         words = split = joined.split()
         canonical = " ".join(words)
@@ -159,7 +161,7 @@ class Normalizer:
             canonical = " ".join(words)
         if len(words) > 1 and _has_spaced_letters(translated.replace(b"'", b"")):
             return self._by_token(text)  # rare; the token path joins "d i e"
-        keys = set().union(*filter(None, map(self._plain_keys.get, raw_words)))
+        keys = set().union(*filter(None, map(with_keys.get, raw_words)))
         return Normalized(words, canonical, lambda: self._plain_spans(raw, pieces, split), keys)
 
     @staticmethod
@@ -173,13 +175,13 @@ class Normalizer:
             return _single_boundaries(words, spans)[1]
         return spans
 
-    def _plain_word(self, word: str) -> str:
+    def _plain_word(self, word: str, cache) -> str:
         """One plain word's canonical words (a space between several), remembered with its keys."""
         canonical = self._token_words(word)
         keys = word_keys(canonical) & self.relevant_keys
         if keys:
-            self._plain_keys[word] = keys
-        self._plain_words[word] = joined = " ".join(canonical)
+            cache[1][word] = keys
+        cache[0][word] = joined = " ".join(canonical)
         return joined
 
     def _by_token(self, text: str) -> Normalized:
@@ -213,7 +215,7 @@ class Normalizer:
                 words = (BOUNDARY,)
             else:
                 words = tuple(self._token_words(token))
-            if len(self._cache) > 100_000:
+            if len(self._cache) > self.cache_limit:
                 self._cache.clear()
             self._cache[token] = words
         return words

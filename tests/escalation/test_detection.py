@@ -267,6 +267,25 @@ def test_deterministic_and_thread_safe():
     assert all(r == expected for r in results.values())
 
 
+def test_results_hold_while_threads_overflow_the_word_caches(monkeypatch):
+    from bench.detection import PROJECT_SET, read_project_set
+
+    texts = [text for _, _, text in read_project_set(PROJECT_SET)][:200]
+    expected = [assess(t) for t in texts]
+    monkeypatch.setattr(detector_for().lexicon.normalizer, "cache_limit", 5)  # emptied every few words
+    results = {}
+
+    def run(n):
+        results[n] = [assess(t) for t in texts]
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r == expected for r in results.values())
+
+
 def test_importable_without_django():
     code = "import sys; from escalation.detection import assess; print(assess('kms').level.value); " \
            "print('django' in sys.modules)"
