@@ -251,20 +251,24 @@ def test_fast_and_careful_paths_agree_on_every_labelled_message():
         assert careful.keys & normalizer.relevant_keys <= fast.keys, text
 
 
-def test_deterministic_and_thread_safe():
-    texts = ["I want to die tonight", "this exam is killing me", "k1ll mys3lf", "I feel hopeless"] * 50
-    expected = [assess(t) for t in texts]
-    results = {}
+def assess_in_threads(texts: list[str], threads: int = 4) -> list[list]:
+    results: dict[int, list] = {}
 
     def run(n):
         results[n] = [assess(t) for t in texts]
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert all(r == expected for r in results.values())
+    workers = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return list(results.values())
+
+
+def test_deterministic_and_thread_safe():
+    texts = ["I want to die tonight", "this exam is killing me", "k1ll mys3lf", "I feel hopeless"] * 50
+    expected = [assess(t) for t in texts]
+    assert all(r == expected for r in assess_in_threads(texts))
 
 
 def test_results_hold_while_threads_overflow_the_word_caches(monkeypatch):
@@ -273,17 +277,8 @@ def test_results_hold_while_threads_overflow_the_word_caches(monkeypatch):
     texts = [text for _, _, text in read_project_set(PROJECT_SET)][:200]
     expected = [assess(t) for t in texts]
     monkeypatch.setattr(detector_for().lexicon.normalizer, "cache_limit", 5)  # emptied every few words
-    results = {}
-
-    def run(n):
-        results[n] = [assess(t) for t in texts]
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert all(r == expected for r in results.values())
+    results = assess_in_threads(texts)
+    assert len(results) == 4 and all(r == expected for r in results)
 
 
 def test_importable_without_django():
