@@ -281,6 +281,15 @@ def test_results_hold_while_threads_overflow_the_word_caches(monkeypatch):
     assert len(results) == 4 and all(r == expected for r in results)
 
 
+def test_the_detector_warmed_at_startup_is_the_one_messages_use():
+    from escalation.detection import _detector
+
+    warmed = detector_for()  # what chatserver/asgi.py does at startup
+    built = _detector.cache_info().misses
+    assess("I want to die")  # the first message must not build (~0.3 s, in the database thread)
+    assert detector_for("en") is warmed and _detector.cache_info().misses == built
+
+
 def test_importable_without_django():
     code = "import sys; from escalation.detection import assess; print(assess('kms').level.value); " \
            "print('django' in sys.modules)"
