@@ -192,31 +192,40 @@ async def test_a_client_that_stops_reading_neither_stalls_the_room_nor_grows_mem
     # Daphne drops a socket that does not answer its ping in time (Procfile: 20 s + 30 s).
     port = fast_site.start_daphne("--ping-interval", "1", "--ping-timeout", "2")
     sky = stalled_socket(port, login(port, "sky", "demo-sky-pass"))
-    watcher = Member("maple", login(port, "maple", "demo-maple-pass"), [port])
-    await watcher.connect()
-    river = Member("river", login(port, "river", "demo-river-pass"), [port])
-    await river.connect()
+    maple, river = login(port, "maple", "demo-maple-pass"), login(port, "river", "demo-river-pass")
+    watcher, sender = Member("maple", maple, [port]), Member("river", river, [port])
+    # The same traffic at the same moments in a room with no stalled client: this machine's speed
+    # varies from minute to minute, so the stalled room is judged against its twin, not a clock.
+    twin_watcher = Member("maple", maple, [port], slug="depression")
+    twin_sender = Member("sky", login(port, "sky", "demo-sky-pass"), [port], slug="depression")
+    for member in (watcher, sender, twin_watcher, twin_sender):
+        await member.connect()
     server = fast_site.servers[0].pid
     before = rss_kb(server)
 
-    started = time.monotonic()
     padding = "x" * 2000
     for i in range(300):
-        await river.say(f"{time.monotonic():.6f} {i} {padding}")
+        await sender.say(f"{time.monotonic():.6f} {i} {padding}")
+        await twin_sender.say(f"{time.monotonic():.6f} {i} {padding}")
         await asyncio.sleep(0.02)
-    await watcher.wait_until(lambda: watcher.contiguous == 300, timeout=30)
+    for member in (watcher, twin_watcher):
+        await member.wait_until(lambda: member.contiguous == 300, timeout=30)
 
-    latencies = sorted(received - float(message["body"].split()[0])
-                       for message, received in watcher.received_at.values())
-    # A room stalled behind the slow client holds most messages until that socket is dropped
-    # (seconds). The median, not the tail: on this shared VM the tail alone swings past a second.
-    median, p99 = latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
-    assert median < 0.25, f"the room stalled behind the slow client: median {median:.2f} s, p99 {p99:.2f} s"
-    dropped = await server_closed(sky, timeout=10)
-    assert dropped - started < 12, "the stalled socket was dropped once it missed its ping"
+    def median_latency(member):
+        latencies = sorted(received - float(message["body"].split()[0])
+                           for message, received in member.received_at.values())
+        return latencies[len(latencies) // 2]
+
+    stalled_room, twin_room = median_latency(watcher), median_latency(twin_watcher)
+    assert stalled_room < 2 * twin_room + 0.1, \
+        f"the room stalled behind the slow client: median {stalled_room:.2f} s, its twin {twin_room:.2f} s"
+    try:  # reading now drains what the kernel buffered for it; then the server's close shows
+        await server_closed(sky, timeout=10)
+    except TimeoutError:
+        pytest.fail("the stalled socket was not dropped though it missed its pings")
     assert rss_kb(server) - before < 40_000, "server memory grew with the unread backlog"
-    await watcher.close()
-    await river.close()
+    for member in (watcher, sender, twin_watcher, twin_sender):
+        await member.close()
 
 
 async def server_closed(raw: socket.socket, timeout: float) -> float:
