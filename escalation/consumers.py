@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from rooms import events, moderation, presence, selectors
-from rooms.consumers import ChatFrameMixin
+from rooms.consumers import CLOSE_REMOVED, ChatFrameMixin
 from rooms.errors import ChatError
 from rooms.services import beat
 from rooms.validation import parse_frame
@@ -20,6 +20,7 @@ db = database_sync_to_async
 
 class ConsoleConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
     user = None
+    deleted = False  # the facilitator deleted their account: their rows are gone with it
 
     async def connect(self):
         user = self.scope["user"]
@@ -57,7 +58,14 @@ class ConsoleConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         relay.local_consoles.pop(self.channel_name, None)
         for group in (notify.FACILITATORS_GROUP, notify.facilitator_group(self.user.pk)):
             await self.channel_layer.group_discard(group, self.channel_name)
-        await db(self._leave)()
+        if not self.deleted:
+            await db(self._leave)()
+
+    async def account_deleted(self, event):
+        """Sent by rooms.privacy when this facilitator deletes their account, from any process."""
+        self.deleted = True
+        await self.send(text_data=events.frame("account.deleted", text=event["text"]))
+        await self.close(code=CLOSE_REMOVED)
 
     def _leave(self):
         ConsoleConnection.objects.filter(channel_name=self.channel_name).delete()

@@ -89,14 +89,15 @@ def delete_account(user: User) -> None:
     user.delete()
 
 
-def close_room_sockets(user_id: int) -> None:
-    """End the deleted person's open room sockets on every process, telling them why."""
-    from escalation.notify import person_group
+def close_open_sockets(user_id: int) -> None:
+    """End the deleted person's open room sockets and facilitator consoles on every process,
+    telling them why."""
+    from escalation.notify import facilitator_group, person_group
 
-    async_to_sync(get_channel_layer().group_send)(person_group(user_id), {
-        "type": "chat.sanction", "kind": "ban", "room": None, "until": None,
-        "text": "This account has been deleted.",
-    })
+    text = "This account has been deleted."
+    send = async_to_sync(get_channel_layer().group_send)
+    send(person_group(user_id), {"type": "chat.sanction", "kind": "ban", "room": None, "until": None, "text": text})
+    send(facilitator_group(user_id), {"type": "account.deleted", "text": text})
 
 
 def purge_old_messages(older_than_days: int, *, dry_run: bool = False, batch: int = 1000) -> int:

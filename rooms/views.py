@@ -65,7 +65,7 @@ def account(request):
         user_id = request.user.pk
         privacy.delete_account(request.user)
         logout(request)
-        privacy.close_room_sockets(user_id)
+        privacy.close_open_sockets(user_id)
         return render(request, "rooms/account_deleted.html", {"lines": hotlines_for("")[:1]})
     return render(request, "rooms/account.html", {"form": form}, status=400 if form.errors else 200)
 

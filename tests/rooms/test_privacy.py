@@ -124,6 +124,21 @@ async def test_deleting_closes_the_persons_open_room_sockets(alice, anxiety):
     assert (await socket.receive_output(timeout=3))["type"] == "websocket.close"
 
 
+@pytest.mark.django_db(transaction=True)
+async def test_deleting_closes_the_facilitators_open_console(maple):
+    socket, connected = await open_socket("/ws/facilitator/", maple)
+    assert connected
+    await receive(socket, "console.state")
+
+    await sync_to_async(lambda: signed_in(maple).post(reverse("account"), {"password": "x-pass-12345"}))()
+
+    frame = await receive(socket, "account.deleted")
+    assert frame["text"] == "This account has been deleted."
+    closed = await socket.receive_output(timeout=3)
+    assert closed == {"type": "websocket.close", "code": 4003}
+    assert not await sync_to_async(User.objects.filter(username="maple").exists)()
+
+
 def _age(message, days):
     Message.objects.filter(pk=message.pk).update(created_at=clock.now() - timedelta(days=days))
 
