@@ -47,7 +47,10 @@ class ChatFrameMixin:
 
     async def chat_frame(self, event):
         if event.get("exclude") != self.channel_name:
-            await self.send(text_data=event["text"])
+            await self.deliver(event["text"])
+
+    async def deliver(self, text: str) -> None:
+        await self.send(text_data=text)
 
     frame_budget = None
 
@@ -72,10 +75,13 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         """The room's fan-out (rooms/fanout.py) reaches only room sockets, so its rules live here."""
         if "held_for" in event and not (self.moderator or self.user.pk == event["held_for"]):
             return  # a message held for review: facilitators and its author only
+        await super().chat_frame(event)
+
+    async def deliver(self, text: str) -> None:
         if self.early_frames is None:
-            await super().chat_frame(event)
-        elif event.get("exclude") != self.channel_name:
-            self.early_frames.append(event["text"])
+            await self.send(text_data=text)
+        else:
+            self.early_frames.append(text)
 
     async def send_early_frames(self) -> None:
         """After the state frame: a message stored after the history was read is not lost.

@@ -74,7 +74,8 @@ class Detector:
         if self.cue["fiction"] & set(clause) and "real" not in phrase.flags:
             return None
         before = _before(words, first, NEGATION_WINDOW)
-        if self.cue["negation"] & set(before) and "nonegate" not in phrase.flags and not _new_subject(before, self.cue["negation"]):
+        negated = self.cue["negation"] & set(before) and not _new_subject(before, self.cue["negation"])
+        if negated and "nonegate" not in phrase.flags:
             return None
         if self._is_past(clause) and "anytime" not in phrase.flags:
             return None

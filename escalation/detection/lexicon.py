@@ -66,14 +66,12 @@ class Lexicon:
         self.normalizer.relevant_keys = frozenset().union(
             *(phrase.anchors | phrase.required | frozenset().union(*phrase.requirements)
               for phrase in self.phrases + self.allow))
-        self._index_keys = {id(index): frozenset(index)
-                            for index in (self.risk_index, self.raiser_index, self.allow_index)}
 
     def candidates(self, keys: set[str], index: dict[str, list[Phrase]]) -> list[Phrase]:
         """Phrases of `index` whose required words are all present: the only ones that can match."""
         found: list[Phrase] = []
-        for key in keys.intersection(self._index_keys[id(index)]):
-            for phrase in index[key]:
+        for key in keys:
+            for phrase in index.get(key, ()):
                 if phrase.required <= keys and phrase not in found:
                     for options in phrase.requirements:
                         if options.isdisjoint(keys):

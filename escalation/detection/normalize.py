@@ -14,7 +14,6 @@ BOUNDARY = "|"  # a clause break (. , ; ! ? and "but"); phrases never match acro
 _REMOVE = "\x01"  # zero-width characters, removed inside words
 
 _SQUEEZE = re.compile(r"([a-z])\1+")
-_SQUEEZE_BYTES = re.compile(rb"([a-z])\1+")
 _TOKEN = re.compile(r"[^\s.,;!?()\[\]{}\"“”:…]+(?:[.!*\-_][^\s.,;!?()\[\]{}\"“”:…]+)*|[.,;!?…]+")
 _STRIP = "'\"*-_~`^"
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
@@ -119,8 +118,6 @@ class Normalizer:
                 key = key.replace("'", "")
                 self.rewrites[squeeze(key)] = tuple(squeeze(w) for w in value.split())
         self.rewrites["but"] = (BOUNDARY,)
-        self.rewrite_keys = frozenset(self.rewrites)
-        self.plain_rewrites = {key: " ".join(value) for key, value in self.rewrites.items()}
         self.vocabulary = vocabulary  # squeezed single words the lexicon uses
         self.to_after = {"want", "wana", "need", "going", "goin", "have", "got", "trying", "try", "how",
                          "ready", "plan", "planing"}
@@ -153,27 +150,16 @@ class Normalizer:
         pieces = list(map(known.get, raw_words))  # map: the per-word loop stays in C
         if None in pieces:
             pieces = [piece if piece is not None else self._plain_word(w, cache) for piece, w in zip(pieces, raw_words)]
-        joined = " ".join(pieces)
-        words = split = joined.split()
-        canonical = " ".join(words)
-        if words and (words[0] == BOUNDARY or _DOUBLE_BOUNDARY in canonical):
-            words = _single_boundaries(words)
+        split = " ".join(pieces).split()  # a piece may hold several words ("im" -> i am) or none
+        canonical = " ".join(split)
+        tidy = bool(split) and (split[0] == BOUNDARY or _DOUBLE_BOUNDARY in canonical)
+        words = _single_boundaries(split) if tidy else split
+        if tidy:
             canonical = " ".join(words)
         if len(words) > 1 and _has_spaced_letters(translated.replace(b"'", b"")):
             return self._by_token(text)  # rare; the token path joins "d i e"
         keys = set().union(*filter(None, map(with_keys.get, raw_words)))
-        return Normalized(words, canonical, lambda: self._plain_spans(raw, pieces, split), keys)
-
-    @staticmethod
-    def _plain_spans(raw: bytes, pieces: list[str], words: list[str]) -> list[tuple[int, int]]:
-        """Spans for the plain path's words: its byte table keeps every offset of the text."""
-        spans = [match.span() for match in _PLAIN_WORD.finditer(raw.translate(_PLAIN_TABLE))]
-        if len(words) != len(pieces):  # a piece of several words ("im" -> i am), or none
-            words = " ".join(pieces).split()
-            spans = [span for piece, span in zip(pieces, spans) for _ in piece.split()]
-        if words and (words[0] == BOUNDARY or _DOUBLE_BOUNDARY in " ".join(words)):
-            return _single_boundaries(words, spans)[1]
-        return spans
+        return Normalized(words, canonical, lambda: _plain_spans(raw, pieces, split, tidy), keys)
 
     def _plain_word(self, word: str, cache) -> str:
         """One plain word's canonical words (a space between several), remembered with its keys."""
@@ -298,6 +284,15 @@ class Normalizer:
                     best[end] = best[start] + [letters[start:end]]
                     break
         return best[-1]
+
+
+def _plain_spans(raw: bytes, pieces: list[str], split: list[str], tidy: bool) -> list[tuple[int, int]]:
+    """Spans for the plain path's words (`split` before `tidy`ing the clause breaks, as there):
+    its byte table keeps every offset of the text, so each piece's span is its raw word's."""
+    spans = [match.span() for match in _PLAIN_WORD.finditer(raw.translate(_PLAIN_TABLE))]
+    if len(split) != len(pieces):
+        spans = [span for piece, span in zip(pieces, spans) for _ in piece.split()]
+    return _single_boundaries(split, spans)[1] if tidy else spans
 
 
 @dataclass
