@@ -13,7 +13,7 @@ import time
 import uuid
 
 from bench.load import add_load_arguments, describe, open_client, run_rooms
-from bench.site import BenchSite, Usage
+from bench.site import BenchSite, MachineNoise, Usage
 
 CRISIS = ["I want to die", "I want to end my life", "I took 30 pills", "I can't go on, I want to kill myself"]
 
@@ -69,6 +69,19 @@ class CrisisSenders:
 
 
 async def main_async(args):
+    latencies, lost = [], 0
+    for number in range(1, args.rounds + 1):
+        if args.rounds > 1:
+            print(f"round {number} of {args.rounds}")
+        crisis = await one_round(args)
+        latencies += crisis.latencies
+        lost += len(crisis.sent_at)
+    if args.rounds > 1:
+        print(f"all {args.rounds} rounds: crisis message -> console alert.new: {describe(latencies)}; "
+              f"alerts not received: {lost}")
+
+
+async def one_round(args) -> CrisisSenders:
     site = BenchSite()
     try:
         names = [f"peer{i}" for i in range(args.rooms * args.clients)] + [f"risk{i}" for i in range(args.alerts)] + ["fac0"]
@@ -83,7 +96,7 @@ async def main_async(args):
                          f"slug=s, defaults=dict(name=s, topic='Bench')) for s in {quiet!r}]")
         crisis = await CrisisSenders.seat(port, [f"ws://127.0.0.1:{port}/ws/rooms/{slug}/" for slug in quiet],
                                           [cookies[f"risk{i}"] for i in range(args.alerts)], cookies["fac0"], origin)
-        usage = Usage(site.server_processes())
+        usage, noise = Usage(site.server_processes()), MachineNoise()
         load = asyncio.create_task(run_rooms(
             urls=urls, cookies=room_cookies, origin=origin, rooms=args.rooms, clients=args.clients,
             senders=args.senders, rate=args.rate, seconds=args.seconds,
@@ -98,9 +111,11 @@ async def main_async(args):
         await alerts
         await crisis.close()
         print(f"room load: {args.rooms} rooms x {args.clients} clients x {args.senders} senders at {args.rate}/s: {room}")
-        print(f"server: cpu {usage.cpu_seconds():.1f} s over {args.seconds} s, peak rss {usage.peak_rss / 2**20:.0f} MiB")
+        print(f"server: cpu {usage.cpu_seconds():.1f} s over {args.seconds} s, peak rss {usage.peak_rss / 2**20:.0f} MiB; "
+              f"machine: {noise.summary()}")
         print(f"crisis message -> console alert.new: {describe(crisis.latencies)}; "
               f"alerts not received: {len(crisis.sent_at)}")
+        return crisis
     finally:
         site.close()
 
@@ -108,7 +123,9 @@ async def main_async(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_load_arguments(parser, seconds=20)
-    parser.add_argument("--alerts", type=int, default=40)
+    parser.add_argument("--alerts", type=int, default=40, help="per round")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run this many times on a fresh server and pool the alerts (p99 of 40 is their maximum)")
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -10,14 +10,18 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 
 import psutil
 
 from bench.load import add_load_arguments, run_rooms
-from bench.site import BenchSite, Usage
+from bench.site import BenchSite, MachineNoise, Usage
 from tests.e2e.servers import ROOT, RedisServer, free_port, stop, wait_for_port
+
+MEDIAN_OF = ("deliveries_per_s", "loss", "p50_ms", "p99_ms", "server_cpu_s", "steal_pct")
+
 
 def _project_frame(cid, body):
     return json.dumps({"type": "message.send", "client_id": cid, "body": body})
@@ -46,7 +50,7 @@ def _start(cmd, env, port):
 
 
 async def _measure(name, args, urls, cookies, processes, frame, delivery, origin, greets=False):
-    usage = Usage([psutil.Process(p.pid) for p in processes])
+    usage, noise = Usage([psutil.Process(p.pid) for p in processes]), MachineNoise()
     task = asyncio.create_task(run_rooms(
         urls=urls, cookies=cookies, origin=origin, rooms=args.rooms, clients=args.clients,
         senders=args.senders, rate=args.rate, seconds=args.seconds, send_frame=frame, is_delivery=delivery,
@@ -57,7 +61,8 @@ async def _measure(name, args, urls, cookies, processes, frame, delivery, origin
         usage.sample()
         await asyncio.sleep(0.5)
     result = task.result().summary()
-    result.update(server_cpu_s=round(usage.cpu_seconds(), 1), peak_rss_mib=round(usage.peak_rss / 2**20))
+    result.update(server_cpu_s=round(usage.cpu_seconds(), 1), peak_rss_mib=round(usage.peak_rss / 2**20),
+                  **noise.summary())
     print(f"{name:>22}: {result}", flush=True)
     return result
 
@@ -120,26 +125,46 @@ async def main_async(args):
         "tutorial, redis": lambda: tutorial(args, redis_server),
         "raw websockets": lambda: raw(args),
     }
+    chosen = [name for name in targets if not args.only or name in args.only]
+    rounds = {name: [] for name in chosen}
     try:
-        results = {name: await run() for name, run in targets.items() if not args.only or name in args.only}
+        for number in range(1, args.rounds + 1):  # interleaved, so a slow spell of the machine hits every target
+            if args.rounds > 1:
+                print(f"round {number} of {args.rounds}")
+            for name in chosen:
+                rounds[name].append(await targets[name]())
     finally:
         redis_server.stop()
+    if args.rounds > 1:
+        print("\nmedian over the rounds:")
+        for name, results in rounds.items():
+            print(f"{name:>22}: " + ", ".join(
+                f"{key} {statistics.median(r[key] for r in results)}" for key in MEDIAN_OF))
     if args.only:
         return  # ratios need every target
-    base_mem, base_redis = results["tutorial, in-memory"], results["tutorial, redis"]
-    ceiling = results["raw websockets"]
     print()
     for name in ("project, embedded", "project, redis, 2 procs"):
-        r = results[name]
-        against = base_redis if "redis" in name else base_mem
-        print(f"{name}: deliveries/s x{r['deliveries_per_s'] / max(1, against['deliveries_per_s']):.2f} of the tutorial"
-              f" ({'redis' if 'redis' in name else 'in-memory'}), p99 x{r['p99_ms'] / max(1e-9, against['p99_ms']):.2f}"
-              f" of its p99; p99 x{r['p99_ms'] / max(1e-9, ceiling['p99_ms']):.2f} of raw websockets")
+        baseline = "tutorial, redis" if "redis" in name else "tutorial, in-memory"
+        pairs = list(zip(rounds[name], rounds[baseline], rounds["raw websockets"]))
+        speed = [r["deliveries_per_s"] / max(1, b["deliveries_per_s"]) for r, b, _ in pairs]
+        tail = [r["p99_ms"] / max(1e-9, b["p99_ms"]) for r, b, _ in pairs]
+        ceiling = [r["p99_ms"] / max(1e-9, c["p99_ms"]) for r, _, c in pairs]
+        print(f"{name}: deliveries/s {_ratios(speed)} of the {baseline}, p99 {_ratios(tail)} of its p99; "
+              f"p99 {_ratios(ceiling)} of raw websockets")
+
+
+def _ratios(values: list[float]) -> str:
+    """One round's ratio, or the median and the range of the rounds' ratios."""
+    if len(values) == 1:
+        return f"x{values[0]:.2f}"
+    return f"x{statistics.median(values):.2f} (rounds x{min(values):.2f}-x{max(values):.2f})"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_load_arguments(parser, seconds=15)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every target this many times, interleaved, and report medians")
     parser.add_argument("--only", action="append", metavar="TARGET",
                         help='run just this target, e.g. --only "project, embedded" (repeatable)')
     asyncio.run(main_async(parser.parse_args()))

@@ -82,3 +82,26 @@ class Usage:
 
     def cpu_seconds(self) -> float:
         return sum(sum(p.cpu_times()[:2]) for p in self.processes) - self.cpu_start
+
+
+class MachineNoise:
+    """What else took the CPUs during a run: the hypervisor's steal (a virtual machine's cores
+    handed to other guests, which shows up as latency no server causes) and the load generator's
+    own CPU (the generator shares the machine with the servers)."""
+
+    def __init__(self):
+        self.steal_start, self.total_start = self._steal_and_total()
+        self.generator_start = sum(psutil.Process().cpu_times()[:2])
+
+    @staticmethod
+    def _steal_and_total() -> tuple[int, int]:
+        with open("/proc/stat") as stat:  # "cpu user nice system idle iowait irq softirq steal ..."
+            ticks = [int(v) for v in stat.readline().split()[1:9]]
+        return ticks[7], sum(ticks)
+
+    def summary(self) -> dict:
+        steal, total = self._steal_and_total()
+        return {
+            "steal_pct": round(100 * (steal - self.steal_start) / max(1, total - self.total_start), 1),
+            "generator_cpu_s": round(sum(psutil.Process().cpu_times()[:2]) - self.generator_start, 1),
+        }
