@@ -47,15 +47,24 @@ def prepare(raised: Raised, person=None, level: str | None = None) -> Prepared:
 
 async def publish(prepared: Prepared, person_id: int | None = None) -> None:
     """The card to the person, the alert to the chosen facilitators; out of band if nobody is on duty."""
+    await publish_frames(prepared, person_id)
+    await send_out_of_band_if_due(prepared)
+
+
+async def publish_frames(prepared: Prepared, person_id: int | None = None) -> None:
+    """The card and the alert frames: channel-layer sends only, no database work."""
     if prepared.offer_text and person_id is not None:
         await _group_send(person_group(person_id), prepared.offer_text)
     raised = prepared.raised
     if raised.notify:
         for user_id in raised.recipients:
             await _group_send(facilitator_group(user_id), prepared.alert_text)
-    if raised.alert.out_of_band_due:
+
+
+async def send_out_of_band_if_due(prepared: Prepared) -> None:
+    if prepared.raised.alert.out_of_band_due:
         # At once, from here; if this fails or the process dies, the watchdog sends it.
-        await database_sync_to_async(watchdog.deliver_out_of_band)(raised.alert.pk)
+        await database_sync_to_async(watchdog.deliver_out_of_band)(prepared.raised.alert.pk)
 
 
 async def publish_updated(alert: Alert) -> None:

@@ -196,15 +196,15 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
             if not await db(services.is_stored)(self.user, client_id):
                 raise
         posted, prepared = await writer().post(services.Draft(self.room, self.user, client_id, body))
-        text = events.message_new(posted.message)
+        # The writer has already sent the person's card and the facilitators' alert, if any.
         # A resend of a stored message goes to the room again, not just the sender: the first
         # publish may have failed after the store (layer down), and members drop repeats by seq.
-        if prepared:  # the person's card and the facilitators' alert go before the room's copy
-            await notify.publish(prepared, self.user.pk)
-        event = {"type": "chat.frame", "text": text}
+        event = {"type": "chat.frame", "text": events.message_new(posted.message)}
         if posted.message.hidden_at is not None:
             event["held_for"] = self.user.pk
         await fanout().publish(self.room.group_name, event)
+        if prepared:
+            await notify.send_out_of_band_if_due(prepared)
 
     async def on_help_request(self, frame):
         prepared = await db(lambda: notify.prepare(escalation.request_help(self.user, self.room), self.user))()

@@ -5,6 +5,7 @@ added delay when the server is idle, and one commit for many senders when it is 
 """
 
 import asyncio
+import logging
 
 from channels.db import database_sync_to_async
 
@@ -13,6 +14,7 @@ from escalation import notify
 from .background import per_loop
 from .services import Draft, post_messages
 
+log = logging.getLogger(__name__)
 MAX_BATCH = 200
 
 
@@ -38,6 +40,7 @@ class BatchWriter:
                     results = await database_sync_to_async(_write)([draft for draft, _ in batch])
                 except Exception as exc:  # the whole batch failed: every sender hears it
                     results = [exc] * len(batch)
+                await _publish_alerts(batch, results)
                 for (_, future), result in zip(batch, results):
                     if future.done():
                         continue
@@ -47,6 +50,17 @@ class BatchWriter:
                         future.set_result(result)
         finally:
             self.draining = False
+
+
+async def _publish_alerts(batch, results) -> None:
+    """Alerts and cards go out before any of the batch's senders resumes to fan out its message, so
+    a facilitator hears of a crisis ahead of the room traffic that arrived beside it."""
+    for (draft, _), result in zip(batch, results):
+        if isinstance(result, tuple) and result[1] is not None:
+            try:
+                await notify.publish_frames(result[1], draft.author.pk)
+            except Exception:  # the alert is stored: the watchdog re-sends what this could not
+                log.exception("publishing alert %s failed", result[1].raised.alert.pk)
 
 
 def _write(drafts: list[Draft]) -> list:
