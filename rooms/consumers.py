@@ -125,10 +125,10 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         joined = services.open_connection(self.room, self.user, self.channel_name, presence.SERVER_ID)
         if after is None:
             history, has_more = selectors.recent_messages(
-                self.room, settings.CHAT["HISTORY_ON_CONNECT"], self.moderator), None
+                self.room, settings.CHAT["HISTORY_ON_CONNECT"], self.user), None
         else:
             history, has_more = selectors.messages_after(
-                self.room, after, settings.CHAT["REPLAY_MAX"], self.moderator)
+                self.room, after, settings.CHAT["REPLAY_MAX"], self.user)
         online = selectors.online_people(self.room)
         state = events.frame(
             "room.state",
@@ -229,10 +229,10 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         limit = check_limit(frame.get("limit"), 50, settings.CHAT["HISTORY_PAGE_MAX"])
         if before is not None:
             page, has_more = await db(selectors.messages_before)(
-                self.room, check_seq(before, "before"), limit, self.moderator)
+                self.room, check_seq(before, "before"), limit, self.user)
         else:
             page, has_more = await db(selectors.messages_after)(
-                self.room, check_seq(after, "after"), limit, self.moderator)
+                self.room, check_seq(after, "after"), limit, self.user)
         await self.send(
             text_data=events.frame(
                 "history",

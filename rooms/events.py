@@ -19,7 +19,7 @@ def message_payload(message: Message) -> dict:
         "body": message.body,
         "created_at": message.created_at.isoformat(),
     }
-    if message.hidden_at is not None:  # only facilitators are ever sent a hidden message
+    if message.hidden_at is not None:  # sent only to facilitators, and to the author of a held message
         payload["hidden"] = True
     return payload
 

@@ -3,31 +3,35 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from .clock import clock
 from .models import Connection, Membership, Message, Room, User
 
 
-def _messages(room: Room, with_hidden: bool):
-    """Peers never get hidden messages; facilitators get them, marked, so they can restore them."""
+def _messages(room: Room, viewer: User):
+    """Facilitators get hidden messages too, marked, so they can restore them. A peer never gets a
+    hidden message, except their own held for review (hidden with no one's hand on it): they saw it
+    live, marked as held, and it stays on their page after a reload."""
     found = Message.objects.filter(room=room).select_related("author", "room")
-    return found if with_hidden else found.filter(hidden_at__isnull=True)
+    if viewer.is_facilitator:
+        return found
+    return found.filter(Q(hidden_at__isnull=True) | Q(author=viewer, hidden_by__isnull=True))
 
 
-def recent_messages(room: Room, limit: int, with_hidden: bool = False) -> list[Message]:
-    return list(reversed(_messages(room, with_hidden).order_by("-seq")[:limit]))
+def recent_messages(room: Room, limit: int, viewer: User) -> list[Message]:
+    return list(reversed(_messages(room, viewer).order_by("-seq")[:limit]))
 
 
-def messages_before(room: Room, before: int, limit: int, with_hidden: bool = False) -> tuple[list[Message], bool]:
+def messages_before(room: Room, before: int, limit: int, viewer: User) -> tuple[list[Message], bool]:
     """Up to `limit` messages with seq < before, oldest first, and whether older ones exist."""
-    page = list(_messages(room, with_hidden).filter(seq__lt=before).order_by("-seq")[: limit + 1])
+    page = list(_messages(room, viewer).filter(seq__lt=before).order_by("-seq")[: limit + 1])
     return list(reversed(page[:limit])), len(page) > limit
 
 
-def messages_after(room: Room, after: int, limit: int, with_hidden: bool = False) -> tuple[list[Message], bool]:
+def messages_after(room: Room, after: int, limit: int, viewer: User) -> tuple[list[Message], bool]:
     """Up to `limit` messages with seq > after, oldest first, and whether newer ones exist."""
-    page = list(_messages(room, with_hidden).filter(seq__gt=after).order_by("seq")[: limit + 1])
+    page = list(_messages(room, viewer).filter(seq__gt=after).order_by("seq")[: limit + 1])
     return page[:limit], len(page) > limit
 
 

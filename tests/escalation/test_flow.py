@@ -333,6 +333,15 @@ async def test_a_room_can_hold_imminent_messages_until_a_facilitator_restores_th
     assert (await receive(b, "history"))["messages"] == []
     assert await db(lambda: AuditEntry.objects.filter(action="hold", message_id=own["id"]).exists())()
 
+    # After a reload the author still has it, marked as held; a peer still has nothing.
+    for person, expected in ((alice, [(own["id"], True)]), (bob, [])):
+        again, _ = await open_socket("/ws/rooms/anxiety/", person)
+        history = (await receive(again, "room.state"))["history"]
+        assert [(m["id"], m.get("hidden")) for m in history] == expected
+        await send(again, type="history.fetch", before=100)
+        assert [m["id"] for m in (await receive(again, "history"))["messages"]] == [i for i, _ in expected]
+        await again.disconnect()
+
     # A calm message in the same room is not held.
     await say(a, "thanks for being here")
     assert (await receive(b, "message.new"))["message"]["body"] == "thanks for being here"

@@ -83,6 +83,8 @@ async def test_hidden_message_vanishes_live_and_from_peers_history_but_is_kept(a
 
     b, state = await joined(bob)
     assert state["history"] == []  # gone for peers, from history and replay
+    _, authors_state = await joined(alice)
+    assert authors_state["history"] == []  # and for its author: hidden by a facilitator, not held
     _, replay = await joined(bob, after=0)
     assert replay["history"] == []
     _, mod_state = await joined(mod)
