@@ -19,6 +19,10 @@ THIRD_REFLEXIVE = {"himself", "herself", "themselves", "themself"}
 SECOND_REFLEXIVE = {"yourself", "yourselves"}
 NEGATION_WINDOW = 3
 SUBJECT_WINDOW = 4
+# A past-tense cue counts when it is this close to the match (words before, after): chat runs
+# sentences together unpunctuated, and "i do not have long left this past month has been the worst"
+# is not about the past. A cue before reaches further ("years ago i tried to ...").
+PAST_BEFORE, PAST_AFTER = 6, 2
 
 
 class Detector:
@@ -74,10 +78,10 @@ class Detector:
         if self.cue["fiction"] & set(clause) and "real" not in phrase.flags:
             return None
         before = _before(words, first, NEGATION_WINDOW)
-        negated = self.cue["negation"] & set(before) and not _new_subject(before, self.cue["negation"])
+        negated = self.cue["negation"] & set(before) and not _negation_elsewhere(before, self.cue["negation"])
         if negated and "nonegate" not in phrase.flags:
             return None
-        if self._is_past(clause) and "anytime" not in phrase.flags:
+        if self._is_past(_near(words, first, last, PAST_BEFORE, PAST_AFTER)) and "anytime" not in phrase.flags:
             return None
         if category in PERSONAL:
             person = self._subject(words, first, last)
@@ -179,6 +183,17 @@ def _clause(words: list[str], first: int, last: int) -> list[str]:
     return words[start:end + 1]
 
 
+def _near(words: list[str], first: int, last: int, before: int, after: int) -> list[str]:
+    """The match and up to `before` and `after` words of its clause around it."""
+    start = first
+    while start > 0 and first - start < before and words[start - 1] != BOUNDARY:
+        start -= 1
+    end = last
+    while end + 1 < len(words) and end - last < after and words[end + 1] != BOUNDARY:
+        end += 1
+    return words[start:end + 1]
+
+
 def _before(words: list[str], first: int, window: int) -> list[str]:
     out = []
     for word in reversed(words[max(0, first - window):first]):
@@ -188,11 +203,12 @@ def _before(words: list[str], first: int, window: int) -> list[str]:
     return list(reversed(out))
 
 
-def _new_subject(before: list[str], negations: set[str]) -> bool:
-    """ "why i should not i am hopeless": an "i" right after the negation starts an unpunctuated new
-    clause ("not that i want to die" does not: the negation governs the that-clause)."""
+def _negation_elsewhere(before: list[str], negations: set[str]) -> bool:
+    """The last negation before the match governs something else: an unpunctuated new clause
+    ("why i should not i am hopeless"; "not that i want to die" is still negated: the negation
+    governs the that-clause), or stopping ("i can not stop thinking about dying", "never stop")."""
     last = max(i for i, word in enumerate(before) if word in negations)
-    return before[last + 1:last + 2] == ["i"]
+    return before[last + 1:last + 2] in (["i"], ["stop"], ["help"])
 
 
 def _dedupe(signals: list[Signal]) -> list[Signal]:

@@ -155,6 +155,14 @@ def test_negation_and_denial(text):
 
 
 @pytest.mark.parametrize("text", [
+    "i cant stop thinking about overdosing", "i can not stop thinking about suicide",
+    "i never stop thinking about dying", "i can't help thinking about ending it",
+])
+def test_not_being_able_to_stop_the_thoughts_is_not_a_denial(text):
+    check(text, Level.CRISIS, "ideation")
+
+
+@pytest.mark.parametrize("text", [
     "I used to want to die but now I'm doing okay",
     "five years ago I tried to kill myself, today I'm a peer supporter",
     "when I was 16 I self harmed, I've been clean for 8 years",
@@ -162,6 +170,23 @@ def test_negation_and_denial(text):
 ])
 def test_past_tense_recovery_stories(text):
     check(text, Level.NONE)
+
+
+@pytest.mark.parametrize("text", [
+    "i tried to kill myself years ago and i am still here",
+    "years ago i wanted to die every single day",
+])
+def test_a_past_cue_right_beside_the_words_still_makes_them_history(text):
+    check(text, Level.NONE)
+
+
+@pytest.mark.parametrize("text", [
+    "i want to die my best friend moved away 3 weeks ago and i have nobody",
+    "i wanna kill myself everything went wrong since my dad left when i was a kid",
+    "i feel like ending it all my mum died months ago and the pain never stops",
+])
+def test_a_past_cue_further_along_an_unpunctuated_message_does_not_cancel_it(text):
+    check(text, Level.CRISIS, "ideation")
 
 
 @pytest.mark.parametrize("text", [
