@@ -64,6 +64,12 @@ class ChatFrameMixin:
         return True
 
 
+def _admit(slug: str, user):
+    """The room this person may join (or ChatError), and when their timeout there ends: one hop."""
+    room = services.enter_room(slug, user)
+    return room, moderation.check_can_enter(user, room)
+
+
 class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
     room = None
     moderator = False  # settled in _enter; frames that arrive before it are treated as for a peer
@@ -97,8 +103,7 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
             if not user.is_authenticated:
                 raise ChatError("not_signed_in", "Sign in to join a room.")
             after = check_after_param(self.scope["query_string"])
-            self.room = await db(services.enter_room)(self.scope["url_route"]["kwargs"]["slug"], user)
-            await db(moderation.check_can_enter)(user, self.room)
+            self.room, self.timeout_until = await db(_admit)(self.scope["url_route"]["kwargs"]["slug"], user)
         except ChatError as refusal:
             await self.close(code=CLOSE_CODES.get(refusal.code, 4400))
             return
@@ -110,17 +115,16 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         self.early_frames = []
         await fanout().join(self.room.group_name, self)
         await self.channel_layer.group_add(notify.person_group(user.pk), self.channel_name)
-        state, joined = await db(self._enter)(after)
+        state, joined, online_count = await db(self._enter)(after)
         await self.accept()
         await self.send(text_data=state)
         await self.send_early_frames()
         if joined:
-            await self._publish_presence("join")
+            await self._publish_presence("join", online_count)
 
     def _enter(self, after):
         self.role = self.user.role
         self.moderator = self.user.is_facilitator
-        self.timeout_until = selectors.timeout_until(self.user, self.room)
         services.beat(presence.SERVER_ID)
         joined = services.open_connection(self.room, self.user, self.channel_name, presence.SERVER_ID)
         if after is None:
@@ -140,7 +144,7 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
             muted=moderation.muted_ids(self.user),
             timeout_until=self.timeout_until.isoformat() if self.timeout_until else None,
         )
-        return state, joined
+        return state, joined, len(online)
 
     async def disconnect(self, code):
         if self.room is None:
@@ -150,7 +154,7 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         if await db(services.close_connection)(self.channel_name):
             await self._publish_presence("leave")
 
-    async def _publish_presence(self, event):
+    async def _publish_presence(self, event, online_count: int | None = None):
         me = events.author_payload(self.user, self.role)
         await fanout().publish(
             self.room.group_name,
@@ -160,10 +164,11 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
                 "exclude": self.channel_name,  # room.state already told the joiner
             },
         )
-        count = await db(selectors.online_count)(self.room)
+        if online_count is None:
+            online_count = await db(selectors.online_count)(self.room)
         await self.channel_layer.group_send(
             LOBBY_GROUP,
-            {"type": "chat.frame", "text": events.frame("lobby.count", room=self.room.slug, online=count)},
+            {"type": "chat.frame", "text": events.frame("lobby.count", room=self.room.slug, online=online_count)},
         )
 
     async def receive(self, text_data=None, bytes_data=None):

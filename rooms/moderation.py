@@ -71,11 +71,15 @@ def active_sanctions(user: User, room: Room | None = None):
     )
 
 
-def check_can_enter(user: User, room: Room) -> None:
-    ban = active_sanctions(user, room).filter(kind=Sanction.Kind.BAN).first()
+def check_can_enter(user: User, room: Room):
+    """Refuse someone banned here or everywhere; otherwise the end of their current timeout (or
+    None), read in the same query: a handshake needs both."""
+    sanctions = list(active_sanctions(user, room).filter(kind__in=[Sanction.Kind.BAN, Sanction.Kind.TIMEOUT]))
+    ban = next((s for s in sanctions if s.kind == Sanction.Kind.BAN), None)
     if ban is not None:
         where = "this room" if ban.room_id else "the service"
         raise ChatError("banned", f"You have been removed from {where}.")
+    return max((s.until for s in sanctions if s.until is not None), default=None)
 
 
 def check_can_post(user: User, room: Room, timeout_until) -> None:

@@ -35,15 +35,6 @@ def messages_after(room: Room, after: int, limit: int, viewer: User) -> tuple[li
     return page[:limit], len(page) > limit
 
 
-def timeout_until(user: User, room: Room):
-    """When the person's current timeout in this room (or everywhere) ends, or None."""
-    from .moderation import active_sanctions
-    from .models import Sanction
-
-    last = active_sanctions(user, room).filter(kind=Sanction.Kind.TIMEOUT).order_by("-until").first()
-    return last.until if last else None
-
-
 def _live_connections():
     stale_after = timedelta(seconds=3 * settings.CHAT["PRESENCE_HEARTBEAT_SECONDS"])
     return Connection.objects.filter(server__seen_at__gte=clock.now() - stale_after)

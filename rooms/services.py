@@ -131,7 +131,10 @@ def enter_room(slug: str, user: User) -> Room:
 
 def beat(server_id: str) -> None:
     """Mark this web process alive; presence rows of silent processes stop counting."""
-    ServerProcess.objects.update_or_create(id=server_id, defaults={"seen_at": clock.now()})
+    # One upsert statement: every handshake beats (update_or_create took a transaction, a locking
+    # read and a write).
+    ServerProcess.objects.bulk_create([ServerProcess(id=server_id, seen_at=clock.now())],
+                                      update_conflicts=True, unique_fields=["id"], update_fields=["seen_at"])
 
 
 def open_connection(room: Room, user: User, channel_name: str, server_id: str) -> bool:
