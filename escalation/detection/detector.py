@@ -19,10 +19,11 @@ THIRD_REFLEXIVE = {"himself", "herself", "themselves", "themself"}
 SECOND_REFLEXIVE = {"yourself", "yourselves"}
 NEGATION_WINDOW = 3
 SUBJECT_WINDOW = 4
-# A past-tense cue counts when it is this close to the match (words before, after): chat runs
-# sentences together unpunctuated, and "i do not have long left this past month has been the worst"
-# is not about the past. A cue before reaches further ("years ago i tried to ...").
-PAST_BEFORE, PAST_AFTER = 6, 2
+# A past-tense cue counts when it starts this close to the match (words before, after): chat runs
+# sentences together unpunctuated, and "i want to die my best friend moved away 3 weeks ago" is not
+# about the past. A cue before reaches further ("years ago i tried to ..."); one after may run on
+# past the window ("i overdosed a few years ago").
+PAST_BEFORE, PAST_AFTER = 6, 3
 
 
 class Detector:
@@ -31,6 +32,8 @@ class Detector:
         self.cue = lexicon.cues
         self.past = _any_of(lexicon.cues["past"])
         self.present = _any_of(lexicon.cues["present"])
+        # words a cue may run on past the window it starts in ("two years ago": "years" starts it)
+        self.cue_run_on = max(len(c.split()) for c in lexicon.cues["past"] | lexicon.cues["present"]) - 1
 
     def assess(self, text: str) -> Assessment:
         if not text or not text.strip():
@@ -81,7 +84,7 @@ class Detector:
         negated = self.cue["negation"] & set(before) and not _negation_elsewhere(before, self.cue["negation"])
         if negated and "nonegate" not in phrase.flags:
             return None
-        if self._is_past(_near(words, first, last, PAST_BEFORE, PAST_AFTER)) and "anytime" not in phrase.flags:
+        if self._is_past(words, first, last) and "anytime" not in phrase.flags:
             return None
         if category in PERSONAL:
             person = self._subject(words, first, last)
@@ -91,9 +94,19 @@ class Detector:
                 return None if category in DISTRESS_FAMILY else "third_person"
         return category
 
-    def _is_past(self, clause: list[str]) -> bool:
-        text = " ".join(clause)
-        return bool(self.past.search(text)) and not self.present.search(text)
+    def _is_past(self, words: list[str], first: int, last: int) -> bool:
+        """A past cue that starts within PAST_BEFORE words before the match or PAST_AFTER after
+        it, in its clause, and no present cue as near."""
+        start, end = _window(words, first, last, PAST_BEFORE, PAST_AFTER + self.cue_run_on)
+        text = " ".join(words[start:end + 1])
+        if not self.past.search(text):  # the usual case, answered in one scan
+            return False
+        latest = len(" ".join(words[start:min(end, last + PAST_AFTER) + 1]))  # where a cue may start
+
+        def near(cues) -> bool:
+            return any(m.start() < latest for m in cues.finditer(text))
+
+        return near(self.past) and not near(self.present)
 
     def _subject(self, words: list[str], first: int, last: int) -> str:
         inside = set(words[first:last + 1])
@@ -183,15 +196,15 @@ def _clause(words: list[str], first: int, last: int) -> list[str]:
     return words[start:end + 1]
 
 
-def _near(words: list[str], first: int, last: int, before: int, after: int) -> list[str]:
-    """The match and up to `before` and `after` words of its clause around it."""
+def _window(words: list[str], first: int, last: int, before: int, after: int) -> tuple[int, int]:
+    """First and last index of the match with up to `before` and `after` words of its clause."""
     start = first
     while start > 0 and first - start < before and words[start - 1] != BOUNDARY:
         start -= 1
     end = last
     while end + 1 < len(words) and end - last < after and words[end + 1] != BOUNDARY:
         end += 1
-    return words[start:end + 1]
+    return start, end
 
 
 def _before(words: list[str], first: int, window: int) -> list[str]:
