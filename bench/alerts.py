@@ -99,7 +99,7 @@ async def one_round(args) -> CrisisSenders:
         usage, noise = Usage(site.server_processes()), MachineNoise()
         load = asyncio.create_task(run_rooms(
             urls=urls, cookies=room_cookies, origin=origin, rooms=args.rooms, clients=args.clients,
-            senders=args.senders, rate=args.rate, seconds=args.seconds,
+            senders=args.senders, rate=args.rate, seconds=args.seconds, drain=args.drain,
         ))
         await asyncio.sleep(2)  # let the room load reach its rate
         interval = max(0.05, (args.seconds - 4) / max(1, args.alerts))

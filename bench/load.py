@@ -128,6 +128,8 @@ def add_load_arguments(parser, seconds: float) -> None:
     parser.add_argument("--senders", type=int, default=2)
     parser.add_argument("--rate", type=float, default=5)
     parser.add_argument("--seconds", type=float, default=seconds)
+    parser.add_argument("--drain", type=float, default=3.0,
+                        help="seconds to keep reading after the senders stop; later deliveries count as loss")
 
 
 def describe(values_ms: list[float]) -> str:

@@ -53,7 +53,7 @@ async def _measure(name, args, urls, cookies, processes, frame, delivery, origin
     usage, noise = Usage([psutil.Process(p.pid) for p in processes]), MachineNoise()
     task = asyncio.create_task(run_rooms(
         urls=urls, cookies=cookies, origin=origin, rooms=args.rooms, clients=args.clients,
-        senders=args.senders, rate=args.rate, seconds=args.seconds, send_frame=frame, is_delivery=delivery,
+        senders=args.senders, rate=args.rate, seconds=args.seconds, drain=args.drain, send_frame=frame, is_delivery=delivery,
         greets=greets,
         body=lambda: "a message of ordinary length, nothing risky in it at all, just chatting away",
     ))
