@@ -56,13 +56,18 @@ class InProcessLimiter:
     async def get_window_stats(self, item, *keys) -> tuple[float, int]:
         """(when the oldest hit in the window expires, as an epoch time; hits left), as `limits` gives."""
         now = clock.monotonic()
-        hits = self._hits(item, keys, now)
+        hits = self._hits(item, keys, now, create=False)
         reset_in = hits[0] + item.get_expiry() - now if hits else 0
         return time.time() + reset_in, item.amount - len(hits)
 
-    def _hits(self, item, keys, now: float) -> deque[float]:
-        expiry = item.get_expiry()
-        _, hits = self.windows.setdefault(item.key_for(*keys), (expiry, deque()))
+    def _hits(self, item, keys, now: float, create: bool = True) -> deque[float]:
+        expiry, key = item.get_expiry(), item.key_for(*keys)
+        window = self.windows.get(key)
+        if window is None:
+            if not create:
+                return deque()
+            window = self.windows[key] = (expiry, deque())
+        hits = window[1]
         while hits and hits[0] <= now - expiry:
             hits.popleft()
         return hits

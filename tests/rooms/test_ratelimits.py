@@ -63,6 +63,8 @@ def test_idle_keys_are_forgotten_so_memory_does_not_grow_with_every_message(now)
     now[0] += limiter.SWEEP_SECONDS
     hits(limiter, repeat, ("repeat", "1", "new"), 1)
     assert len(limiter.windows) == 1
+    assert asyncio.run(limiter.get_window_stats(repeat, "repeat", "2", "never sent"))[1] == 1
+    assert len(limiter.windows) == 1  # asking about a key does not make one
 
 
 def test_counting_starts_no_threads(now, monkeypatch):
