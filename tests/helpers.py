@@ -50,3 +50,12 @@ async def drain(communicator, timeout: float = 0.3) -> list[dict]:
 
 async def types_within(communicator, timeout: float = 0.3) -> list[str]:
     return [frame["type"] for frame in await drain(communicator, timeout)]
+
+
+async def types_until(communicator, **wanted: int) -> list[str]:
+    """Frame types as they arrive, until each wanted type has come that many times
+    (`message_new=3` for "message.new"); a slow machine waits instead of failing a fixed window."""
+    types: list[str] = []
+    while any(types.count(name.replace("_", ".")) < count for name, count in wanted.items()):
+        types.append(json.loads(await communicator.receive_from(timeout=5))["type"])
+    return types
