@@ -139,7 +139,7 @@ async def main_async(args):
         print("\nmedian over the rounds:")
         for name, results in rounds.items():
             print(f"{name:>22}: " + ", ".join(
-                f"{key} {statistics.median(r[key] for r in results)}" for key in MEDIAN_OF))
+                f"{key} {round(statistics.median(r[key] for r in results), 1)}" for key in MEDIAN_OF))
     if args.only:
         return  # ratios need every target
     print()
