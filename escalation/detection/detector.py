@@ -18,6 +18,7 @@ PAIRED = {"method", "plan", "farewell", "intent"}
 THIRD_REFLEXIVE = {"himself", "herself", "themselves", "themself"}
 SECOND_REFLEXIVE = {"yourself", "yourselves"}
 NEGATION_WINDOW = 3
+NEGATED_ELSEWHERE = {"i", "stop", "help"}  # the word right after a negation that it governs instead
 SUBJECT_WINDOW = 4
 # A past-tense cue counts when it starts this close to the match (words before, after): chat runs
 # sentences together unpunctuated, and "i want to die my best friend moved away 3 weeks ago" is not
@@ -99,8 +100,6 @@ class Detector:
         it, in its clause, and no present cue as near."""
         start, end = _window(words, first, last, PAST_BEFORE, PAST_AFTER + self.cue_run_on)
         text = " ".join(words[start:end + 1])
-        if not self.past.search(text):  # the usual case, answered in one scan
-            return False
         latest = len(" ".join(words[start:min(end, last + PAST_AFTER) + 1]))  # where a cue may start
 
         def near(cues) -> bool:
@@ -186,16 +185,6 @@ def _numbers_reach(match, minimums: tuple[int, ...]) -> bool:
     return all(value is None or int(value) >= minimum for value, minimum in zip(match.groups(), minimums))
 
 
-def _clause(words: list[str], first: int, last: int) -> list[str]:
-    start = first
-    while start > 0 and words[start - 1] != BOUNDARY:
-        start -= 1
-    end = last
-    while end + 1 < len(words) and words[end + 1] != BOUNDARY:
-        end += 1
-    return words[start:end + 1]
-
-
 def _window(words: list[str], first: int, last: int, before: int, after: int) -> tuple[int, int]:
     """First and last index of the match with up to `before` and `after` words of its clause."""
     start = first
@@ -207,13 +196,14 @@ def _window(words: list[str], first: int, last: int, before: int, after: int) ->
     return start, end
 
 
+def _clause(words: list[str], first: int, last: int) -> list[str]:
+    start, end = _window(words, first, last, len(words), len(words))
+    return words[start:end + 1]
+
+
 def _before(words: list[str], first: int, window: int) -> list[str]:
-    out = []
-    for word in reversed(words[max(0, first - window):first]):
-        if word == BOUNDARY:
-            break
-        out.append(word)
-    return list(reversed(out))
+    """Up to `window` words of the clause before the match."""
+    return words[_window(words, first, first, window, 0)[0]:first]
 
 
 def _negation_elsewhere(before: list[str], negations: set[str]) -> bool:
@@ -221,7 +211,7 @@ def _negation_elsewhere(before: list[str], negations: set[str]) -> bool:
     ("why i should not i am hopeless"; "not that i want to die" is still negated: the negation
     governs the that-clause), or stopping ("i can not stop thinking about dying", "never stop")."""
     last = max(i for i, word in enumerate(before) if word in negations)
-    return before[last + 1:last + 2] in (["i"], ["stop"], ["help"])
+    return last + 1 < len(before) and before[last + 1] in NEGATED_ELSEWHERE
 
 
 def _dedupe(signals: list[Signal]) -> list[Signal]:
