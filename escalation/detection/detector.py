@@ -62,7 +62,7 @@ class Detector:
         laughing = bool(self.cue["laughter"] & set(norm.words))
         found: list[tuple[Phrase, int, int, str]] = []
         for phrase, match in matches:
-            if any(a < match.end() and match.start() < b for a, b in allowed):
+            if any(_cancels(allow, match.span()) for allow in allowed):
                 continue
             # `joined` has one more space in front than norm.text: count the spaces before the words
             first = norm.text.count(" ", 0, match.start())
@@ -126,8 +126,10 @@ class Detector:
         levels, categories = [], set()
         for phrase, _first, _last, category in found:
             categories.add(category)
-            levels.append(min(max(phrase.level, Level.CRISIS), Level.CRISIS)
-                          if category == "third_person" else phrase.level)
+            if category == "third_person":  # someone else's attempt is an emergency; their words a crisis
+                levels.append(Level.IMMINENT if phrase.category == "attempt" else Level.CRISIS)
+            else:
+                levels.append(phrase.level)
         level = max(levels, default=Level.NONE)
         # The means named inside a risk phrase is part of what that phrase says ("how many pills it
         # takes"), not a second fact; a time inside one still is ("end it tonight").
@@ -139,6 +141,8 @@ class Detector:
             level = Level.IMMINENT
         elif _paired(raisers):
             level = Level.IMMINENT
+        elif level == Level.DISTRESS and any(c == "farewell" for *_, c in raisers):
+            level = Level.IMMINENT  # "i can't do this anymore. goodbye" is a goodbye note
         if level == Level.NONE:
             return Assessment(Level.NONE)  # a raiser alone ("goodbye everyone") says nothing
         signals = []
@@ -163,6 +167,14 @@ def _paired(raisers) -> bool:
             if "intent" in pair and pair & {"method", "plan", "farewell"} or pair == {"plan", "method"}:
                 return True
     return False
+
+
+def _cancels(allow: tuple[int, int], span: tuple[int, int]) -> bool:
+    """An idiom cancels a signal it overlaps, unless the signal holds the whole idiom and says
+    more: "he said he'll kill me if i leave" is a threat, not "mum will kill me if i'm late"."""
+    overlaps = allow[0] < span[1] and span[0] < allow[1]
+    says_more = span[0] <= allow[0] and allow[1] <= span[1] and span != allow
+    return overlaps and not says_more
 
 
 def _matches(phrases, joined: str) -> list:

@@ -130,9 +130,12 @@ def load(language: str = "en", directory: Path = LEXICON_DIR) -> Lexicon:
         emoji=_pairs(norm.get("emoji", []), folder / "normalize.txt"),
         misspellings={k: squeeze(v) for k, v in _pairs(norm.get("misspellings", []), folder / "normalize.txt").items()},
         vocabulary=vocabulary,
+        contractions=_pairs(norm.get("contractions", []), folder / "normalize.txt"),
     )
-    phrases = [compile_phrase(line, category, level, flags, sets) for line, category, level, flags in raw_signals]
-    allow = [compile_phrase(line, "allow", Level.NONE, frozenset(), sets)
+    filler = _filler(cues.get("fillers", set()))
+    phrases = [compile_phrase(line, category, level, flags, sets, filler)
+               for line, category, level, flags in raw_signals]
+    allow = [compile_phrase(line, "allow", Level.NONE, frozenset(), sets, filler)
              for _, lines in read_sections(folder / "allow.txt") for line in lines]
     return Lexicon(language, phrases, allow, cues, normalizer)
 
@@ -164,7 +167,15 @@ def _expand_sets(line: str, sets: dict[str, str]) -> str:
     return re.sub(r"@([a-z_]+)", lambda m: "(" + "|".join(words_of(m.group(1))) + ")", line)
 
 
-def compile_phrase(line: str, category: str, level: Level, flags: frozenset, sets: dict[str, str]) -> Phrase:
+def _filler(words: set[str]) -> str:
+    """A regex for one optional intensifier ("want to fucking die"), allowed between a phrase's words."""
+    if not words:
+        return ""
+    return "(?: (?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + "))?"
+
+
+def compile_phrase(line: str, category: str, level: Level, flags: frozenset, sets: dict[str, str],
+                   filler: str = "") -> Phrase:
     expanded = _expand_sets(line, sets)
     tokens = _TOKEN.findall(expanded)
     if not tokens or tokens[0].startswith(("[", "~")):
@@ -187,7 +198,7 @@ def compile_phrase(line: str, category: str, level: Level, flags: frozenset, set
     # Matched against " " + words + " ": a leading literal space lets `re` skip to word starts.
     body = " " + pieces[0][1]
     for kind, regex in pieces[1:]:
-        body += {"gap": regex, "optional": f"(?: {regex})?", "word": f" {regex}"}[kind]
+        body += {"gap": regex, "optional": f"(?:{filler} {regex})?", "word": f"{filler} {regex}"}[kind]
     pattern = re.compile(rf"{body}(?= )")
     required = frozenset(next(iter(keys)) for keys in anchor_options if len(keys) == 1)
     requirements = tuple(frozenset(keys) for keys in anchor_options if len(keys) > 1)

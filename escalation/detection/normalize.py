@@ -109,8 +109,11 @@ class Normalized:
 
 class Normalizer:
     def __init__(self, textspeak: dict[str, str], emoji: dict[str, str], misspellings: dict[str, str],
-                 vocabulary: set[str]):
+                 vocabulary: set[str], contractions: dict[str, str] | None = None):
         self.fold = _build_fold_table(emoji)
+        # Contractions read only as typed with their apostrophe: without it "he'll" is "hell".
+        self.contractions = {squeeze(key): tuple(squeeze(w) for w in value.split())
+                             for key, value in (contractions or {}).items()}
         # Text-speak and misspellings, keyed by the squeezed word: "wannna" -> "wana" -> want to.
         self.rewrites: dict[str, tuple[str, ...]] = {}
         for table in (misspellings, textspeak):
@@ -222,6 +225,10 @@ class Normalizer:
         token = token.replace(_REMOVE, "").strip(_STRIP)
         if token.endswith("'s") and token[:-2].replace("'", "") + "s" not in self.rewrites:
             token = token[:-2]  # "tonight's" -> tonight; "what's" stays for the rewrite table
+        if "'" in token:
+            contraction = self.contractions.get(squeeze(token))
+            if contraction:
+                return list(contraction)
         token = token.replace("'", "")
         if not token:
             return []

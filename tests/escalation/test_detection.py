@@ -71,9 +71,18 @@ def test_slang_and_euphemism_are_ideation(text):
     "i want 2 die",  # text-speak
     "im suicidal",
     "$uicidal",
+    "i want to fucking die",  # an intensifier inside the phrase
+    "i literally just want to end it fucking all",
 ])
 def test_obfuscations_are_seen_through(text):
     check(text, Level.CRISIS, "ideation")
+
+
+def test_contractions_that_spell_other_words_expand_only_with_their_apostrophe():
+    normalize = detector_for("en").lexicon.normalizer
+    assert normalize("he'll kill me").words[:2] == ["he", "wil"]
+    assert normalize("what the hell").words[-1] == "hel"  # not "he will"
+    assert normalize("we’ll see, well").text == "we wil se | wel"
 
 
 def test_meaningful_emoji_raise_the_tier():
@@ -129,6 +138,17 @@ def test_a_count_of_pills_laid_out_is_a_plan():
 def test_danger_happening_now_is_imminent():
     check("someone is trying to get into my house and he has a knife", Level.IMMINENT, "danger")
     check("I'm afraid to go home, he said he'd hurt me if I told", Level.CRISIS, "danger")
+
+
+def test_a_goodbye_beside_hopelessness_is_a_goodbye_note():
+    check("sorry everyone, i can't do this anymore. goodbye", Level.IMMINENT, "farewell")
+    check("goodbye everyone, have a good night", Level.NONE)
+
+
+def test_a_threat_that_says_more_than_the_idiom_inside_it_is_danger():
+    check("he said he'll kill me if i leave", Level.CRISIS, "danger")
+    check("my mum will kill me if i'm late again", Level.NONE)
+    check("she says she'll kill me if i eat her fries lol", Level.NONE)
 
 
 def test_a_negation_does_not_reach_into_an_unpunctuated_new_clause():
@@ -221,10 +241,16 @@ def test_supportive_replies_and_topics(text):
 
 
 # --- third person ---------------------------------------------------------------------------
-def test_someone_else_at_risk_now_is_a_crisis_never_more():
+def test_someone_else_at_risk_now_is_a_crisis():
     result = check("my friend says she wants to die tonight", Level.CRISIS, "third_person")
     assert "ideation" not in result.categories
     check("my roommate said he's going to kill himself", Level.CRISIS, "third_person")
+    check("my friend says he's going to shoot himself tonight", Level.CRISIS, "third_person")
+
+
+def test_someone_else_attempting_now_is_imminent():
+    check("my friend just told me she's taken a bunch of pills, what do i do", Level.IMMINENT, "third_person")
+    check("my friend took a bunch of pills years ago", Level.NONE)
 
 
 def test_someone_else_feeling_low_is_not_flagged():
