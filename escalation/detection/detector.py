@@ -15,6 +15,9 @@ RAISERS = {"method", "plan", "timing", "farewell", "intent"}
 # pills are counted out"), the means beside a plan. Timing is not among them: "tonight" is
 # everywhere in chat.
 PAIRED = {"method", "plan", "farewell", "intent"}
+# Someone else at risk is a crisis to act on ("my friend says she wants to die tonight"); with the
+# means or a plan beside it, they are in danger now.
+THIRD_PERSON_RAISERS = {"method", "plan"}
 THIRD_REFLEXIVE = {"himself", "herself", "themselves", "themself"}
 SECOND_REFLEXIVE = {"yourself", "yourselves"}
 NEGATION_WINDOW = 3
@@ -141,6 +144,8 @@ class Detector:
             level = Level.IMMINENT
         elif _paired(raisers):
             level = Level.IMMINENT
+        elif "third_person" in raisable and _beside(found, "third_person", THIRD_PERSON_RAISERS, raisers):
+            level = Level.IMMINENT  # "my brother is threatening to jump from the balcony right now"
         elif level == Level.DISTRESS and any(c == "farewell" for *_, c in raisers):
             level = Level.IMMINENT  # "i can't do this anymore. goodbye" is a goodbye note
         if level == Level.NONE:
@@ -151,6 +156,13 @@ class Detector:
             signals.append(Signal(category, (start, end), text[start:end], phrase.source))
         signals.sort(key=lambda s: (s.span, s.category))
         return Assessment(level, tuple(_dedupe(signals)))
+
+
+def _beside(found, category: str, raiser_categories: set[str], raisers) -> bool:
+    """A raiser of `raiser_categories` outside every match of `category`: a second fact."""
+    spans = [(f, l) for _p, f, l, c in found if c == category]
+    return any(c in raiser_categories and not any(sf <= f and l <= sl for sf, sl in spans)
+               for _p, f, l, c in raisers)
 
 
 def _paired(raisers) -> bool:

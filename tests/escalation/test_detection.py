@@ -254,6 +254,11 @@ def test_someone_else_attempting_now_is_imminent():
     check("my friend took a bunch of pills years ago", Level.NONE)
 
 
+def test_someone_else_at_risk_with_the_means_beside_them_is_imminent():
+    check("my friend has the pills ready and says she wants to die", Level.IMMINENT, "third_person")
+    check("my friend says she wants to die and i don't know what to do", Level.CRISIS, "third_person")
+
+
 def test_someone_else_feeling_low_is_not_flagged():
     check("she feels hopeless about her exams", Level.NONE)
 
