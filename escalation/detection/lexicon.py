@@ -69,16 +69,16 @@ class Lexicon:
 
     def candidates(self, keys: set[str], index: dict[str, list[Phrase]]) -> list[Phrase]:
         """Phrases of `index` whose required words are all present: the only ones that can match."""
-        found: list[Phrase] = []
-        for key in keys:
-            for phrase in index.get(key, ()):
-                if phrase.required <= keys and phrase not in found:
+        found: dict[Phrase, None] = {}  # ordered and without repeats: a phrase may have several anchors
+        for key in index.keys() & keys:  # the loop over the message's words stays in C
+            for phrase in index[key]:
+                if phrase not in found and phrase.required <= keys:
                     for options in phrase.requirements:
                         if options.isdisjoint(keys):
                             break
                     else:
-                        found.append(phrase)
-        return found
+                        found[phrase] = None
+        return list(found)
 
 
 def read_sections(path: Path) -> list[tuple[str, list[str]]]:
