@@ -51,6 +51,7 @@ def test_each_tier(text, level, category):
     "sewerslide is on my mind", "i want to self delete", "I just want to not wake up ever again",
     "I want to end it all", "I won't be a problem much longer", "I'll be gone soon",
     "im gonna off myself i swear", "i think about eating my gun most days",
+    "my SI is really bad today", "i'm gonna rope fr", "thinking about necking myself ngl",
 ])
 def test_slang_and_euphemism_are_ideation(text):
     check(text, Level.CRISIS, "ideation")
