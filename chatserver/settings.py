@@ -97,17 +97,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer --------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# redis-py caps a pool at 100 connections by default, which a few hundred sockets sending at once
+# exhaust (MaxConnectionsError). Size it for thousands (the channel layer's and the room fan-out's).
+REDIS_MAX_CONNECTIONS = env.int("REDIS_MAX_CONNECTIONS", default=2000)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                # redis-py caps a pool at 100 connections by default, which a few hundred
-                # sockets sending at once exhaust (MaxConnectionsError). Size it for thousands.
                 "hosts": [
                     {
                         "address": REDIS_URL,
-                        "max_connections": env.int("REDIS_MAX_CONNECTIONS", default=2000),
+                        "max_connections": REDIS_MAX_CONNECTIONS,
                         # redis-py 8 defaults to a 5 s read timeout, which the layer's blocking
                         # receive (BZPOPMIN) trips whenever a channel is idle (channels_redis#422).
                         "socket_timeout": None,
