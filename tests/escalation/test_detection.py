@@ -250,14 +250,17 @@ def test_someone_else_at_risk_now_is_a_crisis():
     check("my friend says he's going to shoot himself tonight", Level.CRISIS, "third_person")
 
 
-def test_someone_else_attempting_now_is_imminent():
-    check("my friend just told me she's taken a bunch of pills, what do i do", Level.IMMINENT, "third_person")
+@pytest.mark.parametrize("text, level", [
+    ("my friend just told me she's taken a bunch of pills, what do i do", Level.IMMINENT),  # their attempt
+    ("my friend has the pills ready and says she wants to die", Level.IMMINENT),  # the means beside them
+    ("my friend says she wants to die and i don't know what to do", Level.CRISIS),
+])
+def test_someone_else_in_danger_now_is_imminent(text, level):
+    check(text, level, "third_person")
+
+
+def test_someone_elses_attempt_long_ago_is_not_flagged():
     check("my friend took a bunch of pills years ago", Level.NONE)
-
-
-def test_someone_else_at_risk_with_the_means_beside_them_is_imminent():
-    check("my friend has the pills ready and says she wants to die", Level.IMMINENT, "third_person")
-    check("my friend says she wants to die and i don't know what to do", Level.CRISIS, "third_person")
 
 
 def test_someone_else_feeling_low_is_not_flagged():
