@@ -18,11 +18,15 @@ subscribes afresh.
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 
 from channels.layers import get_channel_layer
 from django.conf import settings
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from .background import every, keep_running, per_loop
 
@@ -119,10 +123,6 @@ class RedisRoomFanout(_Members):
 
     def __init__(self, url: str, max_connections: int | None = None):
         super().__init__()
-        from redis.asyncio import Redis
-        from redis.asyncio.retry import Retry
-        from redis.backoff import NoBackoff
-
         # No retries: a reconnect would resubscribe silently after frames were lost, so every
         # connection error reaches the relay, which closes the sockets for a replay instead.
         # No read timeout: a quiet room must not look like a lost connection.
@@ -159,18 +159,12 @@ class RedisRoomFanout(_Members):
             if self.pubsub is pubsub:
                 self.pubsub = None  # the next join subscribes on a fresh connection
             await self._drop_everyone()
-            await _close_quietly(pubsub)
+            with contextlib.suppress(Exception):  # the connection is already gone
+                await pubsub.aclose()
 
 
 def _redis_channel(group: str) -> str:
     return REDIS_CHANNEL_PREFIX + group
-
-
-async def _close_quietly(pubsub) -> None:
-    try:
-        await pubsub.aclose()
-    except Exception:
-        pass  # the connection is already gone
 
 
 def _make_fanout():

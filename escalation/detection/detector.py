@@ -8,16 +8,22 @@ from .normalize import BOUNDARY
 PERSONAL = {"ideation", "self_harm", "attempt", "plan", "hopelessness", "worthlessness", "burden",
             "trapped", "panic", "distress"}
 DISTRESS_FAMILY = {"hopelessness", "worthlessness", "burden", "trapped", "panic", "distress"}
-RISK_CORE = {"ideation", "self_harm", "attempt", "harm_to_others", "danger", "third_person"}
 RAISERS = {"method", "plan", "timing", "farewell", "intent"}
+# Which raisers make a risk imminent when they stand beside it. Ideation, an attempt, harm to
+# others, danger: any of them ("end it tonight"). Someone else at risk is a crisis to act on ("my
+# friend says she wants to die tonight"); with the means or a plan beside them, they are in danger
+# now. Hopelessness with a goodbye is a goodbye note ("i can't do this anymore. goodbye").
+# Self-harm and passive ideation are raised by none ("i burned myself again today").
+RAISED_BY = {
+    **dict.fromkeys(("ideation", "attempt", "harm_to_others", "danger"), RAISERS),
+    "third_person": {"method", "plan"},
+    **dict.fromkeys(DISTRESS_FAMILY, {"farewell"}),
+}
 # Raisers that make a message imminent together, with no ideation phrase: a goodbye beside the
 # means ("💊 goodbye all"), a resolve beside a method, plan or goodbye ("made up my mind, the
 # pills are counted out"), the means beside a plan. Timing is not among them: "tonight" is
 # everywhere in chat.
 PAIRED = {"method", "plan", "farewell", "intent"}
-# Someone else at risk is a crisis to act on ("my friend says she wants to die tonight"); with the
-# means or a plan beside it, they are in danger now.
-THIRD_PERSON_RAISERS = {"method", "plan"}
 THIRD_REFLEXIVE = {"himself", "herself", "themselves", "themself"}
 SECOND_REFLEXIVE = {"yourself", "yourselves"}
 NEGATION_WINDOW = 3
@@ -139,15 +145,10 @@ class Detector:
         risk_spans = [(f, l) for _p, f, l, c in found if c not in RAISERS]
         raisers = [(phrase, f, l, c) for phrase, f, l, c in found if c in RAISERS and not (
             c == "method" and any(rf <= f and l <= rl for rf, rl in risk_spans))]
-        raisable = {c for phrase, _f, _l, c in found if "passive" not in phrase.flags}
-        if raisable & (RISK_CORE - {"third_person", "self_harm"}) and raisers:
+        beside = {c for *_, c in raisers}
+        raised = any(RAISED_BY.get(c, set()) & beside for phrase, _f, _l, c in found if "passive" not in phrase.flags)
+        if raised or _paired(raisers):
             level = Level.IMMINENT
-        elif _paired(raisers):
-            level = Level.IMMINENT
-        elif "third_person" in raisable and _beside(found, "third_person", THIRD_PERSON_RAISERS, raisers):
-            level = Level.IMMINENT  # "my brother is threatening to jump from the balcony right now"
-        elif level == Level.DISTRESS and any(c == "farewell" for *_, c in raisers):
-            level = Level.IMMINENT  # "i can't do this anymore. goodbye" is a goodbye note
         if level == Level.NONE:
             return Assessment(Level.NONE)  # a raiser alone ("goodbye everyone") says nothing
         signals = []
@@ -156,13 +157,6 @@ class Detector:
             signals.append(Signal(category, (start, end), text[start:end], phrase.source))
         signals.sort(key=lambda s: (s.span, s.category))
         return Assessment(level, tuple(_dedupe(signals)))
-
-
-def _beside(found, category: str, raiser_categories: set[str], raisers) -> bool:
-    """A raiser of `raiser_categories` outside every match of `category`: a second fact."""
-    spans = [(f, l) for _p, f, l, c in found if c == category]
-    return any(c in raiser_categories and not any(sf <= f and l <= sl for sf, sl in spans)
-               for _p, f, l, c in raisers)
 
 
 def _paired(raisers) -> bool:

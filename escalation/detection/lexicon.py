@@ -172,10 +172,10 @@ def _expand_sets(line: str, sets: dict[str, str]) -> str:
 
 
 def _filler(words: set[str]) -> str:
-    """A regex for one optional intensifier ("want to fucking die"), allowed between a phrase's words."""
+    """A regex for up to two intensifiers ("want to actually fucking die"), allowed between a phrase's words."""
     if not words:
         return ""
-    return "(?: (?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + "))?"
+    return "(?: (?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + ")){0,2}"
 
 
 def compile_phrase(line: str, category: str, level: Level, flags: frozenset, sets: dict[str, str],
