@@ -155,7 +155,9 @@ class Detector:
         for phrase, first, last, category in found:
             start, end = norm.spans[first][0], norm.spans[last][1]
             signals.append(Signal(category, (start, end), text[start:end], phrase.source))
-        signals.sort(key=lambda s: (s.span, s.category))
+        # the phrase last, so two phrases that found the same words show the same one in every
+        # process (the lexicon's indexes are sets, whose order follows the hash seed)
+        signals.sort(key=lambda s: (s.span, s.category, s.phrase))
         return Assessment(level, tuple(_dedupe(signals)))
 
 

@@ -327,6 +327,18 @@ def test_deterministic_and_thread_safe():
     assert all(r == expected for r in assess_in_threads(texts))
 
 
+def test_every_process_gives_the_same_reasons_whatever_its_hash_seed():
+    # Two phrases can find the same words ("want to hurt myself"); the facilitator must be shown
+    # the same one by every Daphne process, and a restart must not change it.
+    code = ("from bench.detection import PROJECT_SET, read_project_set; from escalation.detection import assess; "
+            "print(repr([assess(text) for _, _, text in read_project_set(PROJECT_SET)]))")
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    outputs = {seed: subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                    cwd=root, env={"PATH": "", "PYTHONHASHSEED": seed}).stdout
+               for seed in ("1", "2")}
+    assert "phrase=" in outputs["1"] and outputs["1"] == outputs["2"]
+
+
 def test_results_hold_while_threads_overflow_the_word_caches(monkeypatch):
     from bench.detection import PROJECT_SET, read_project_set
 
