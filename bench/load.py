@@ -5,7 +5,9 @@ server shows up as latency and loss instead of as a lower offered load.
 """
 
 import asyncio
+import contextlib
 import json
+import random
 import statistics
 import time
 import uuid
@@ -22,6 +24,17 @@ class Result:
     latencies: list[float] = field(default_factory=list)  # seconds, send -> receipt
     errors: int = 0
     seconds: float = 0.0
+    reconnects: int = 0
+    started_at: float = 0.0
+    last_delivery_at: float = 0.0  # a long --drain counts late deliveries: they set the sustained rate
+    stored: int | None = None  # page-like clients: (stored message, member) pairs in the run
+    stored_missing: int | None = None  # of those, never shown to the member, live or by replay
+
+
+    def delivered_one(self, sent_at: float) -> None:
+        self.delivered += 1
+        self.last_delivery_at = time.perf_counter()
+        self.latencies.append(self.last_delivery_at - sent_at)
 
     def summary(self) -> dict:
         lat = sorted(self.latencies)
@@ -29,12 +42,16 @@ class Result:
         return {
             "offered_msgs_per_s": round(self.offered / self.seconds, 1),
             "deliveries_per_s": round(self.delivered / self.seconds, 1),
+            "sustained_per_s": round(self.delivered / max(1e-9, self.last_delivery_at - self.started_at), 1),
             "loss": self.expected - self.delivered,
             "loss_pct": round(100 * (self.expected - self.delivered) / max(1, self.expected), 2),
             "p50_ms": round(pct(0.50), 1),
             "p99_ms": round(pct(0.99), 1),
             "max_ms": round(lat[-1] * 1000, 1) if lat else float("nan"),
             "errors": self.errors,
+            **({} if self.stored is None else {
+                "reconnects": self.reconnects, "stored_x_members": self.stored,
+                "stored_not_shown": self.stored_missing}),
         }
 
 
@@ -52,9 +69,11 @@ async def open_client(url: str, cookie: str | None, origin: str):
 async def run_rooms(
     *, urls: list[str], cookies: list[str | None], origin: str, rooms: int, clients: int, senders: int,
     rate: float, seconds: float, drain: float = 3.0, body=None, send_frame=None, is_delivery=None,
-    greets: bool = True,
+    greets: bool = True, page_like: bool = False,
 ) -> Result:
-    """urls[i] / cookies[i] for client i; clients are laid out room by room."""
+    """urls[i] / cookies[i] for client i; clients are laid out room by room. `page_like` clients
+    (the project only) fetch gaps and reconnect as the room page does, and the result counts
+    stored messages never shown to a member."""
     body = body or (lambda: "x" * 80)
     send_frame = send_frame or (lambda cid, text: json.dumps({"type": "message.send", "client_id": cid, "body": text}))
     is_delivery = is_delivery or _chat_delivery
@@ -63,10 +82,11 @@ async def run_rooms(
     sockets = []
     for i in range(rooms * clients):
         sockets.append(await open_client(urls[i], cookies[i], origin))
+    states = []
     if greets:  # the project's first frame is the room state; the baselines send none
         for ws in sockets:
-            await ws.recv()
-    stop = asyncio.Event()
+            states.append(await ws.recv())
+    stop, stop_reading = asyncio.Event(), asyncio.Event()
 
     async def reader(ws):
         while True:
@@ -76,8 +96,7 @@ async def run_rooms(
                 return
             cid = is_delivery(raw)
             if cid and cid in sent_at:
-                result.delivered += 1
-                result.latencies.append(time.perf_counter() - sent_at[cid])
+                result.delivered_one(sent_at[cid])
 
     async def sender(ws):
         start = time.perf_counter()
@@ -98,21 +117,132 @@ async def run_rooms(
                 result.errors += 1
             k += 1
 
-    readers = [asyncio.create_task(reader(ws)) for ws in sockets]
-    send_tasks = [
-        asyncio.create_task(sender(sockets[r * clients + s])) for r in range(rooms) for s in range(senders)
-    ]
-    started = time.perf_counter()
+    if page_like:
+        page_clients = [PageClient(urls[i], cookies[i], origin, ws, result, sent_at) for i, ws in enumerate(sockets)]
+        for client, state in zip(page_clients, states):
+            client.take_state(state, first=True)
+        readers = [asyncio.create_task(client.read(stop_reading)) for client in page_clients]
+    else:
+        readers = [asyncio.create_task(reader(ws)) for ws in sockets]
+    endpoints = page_clients if page_like else sockets  # a PageClient sends on its current socket
+    send_tasks = [asyncio.create_task(sender(endpoints[r * clients + s])) for r in range(rooms) for s in range(senders)]
+    result.started_at = time.perf_counter()
     await asyncio.sleep(seconds)
     stop.set()
-    result.seconds = time.perf_counter() - started
+    result.seconds = time.perf_counter() - result.started_at
     await asyncio.gather(*send_tasks, return_exceptions=True)
     await asyncio.sleep(drain)
-    for ws in sockets:
+    stop_reading.set()
+    for ws in [client.ws for client in page_clients] if page_like else sockets:
         await ws.close()
     for task in readers:
         task.cancel()
+    if page_like:
+        await _count_stored(result, page_clients, rooms, clients, urls, cookies, origin)
     return result
+
+
+class PageClient:
+    """Keeps up with a room as the room page does (rooms/static/rooms/room.js): a repeat is
+    dropped by its seq, a jump past the last seq fetches the gap, a dropped socket reconnects
+    with ?after=<last seq> and the server replays what was missed."""
+
+    def __init__(self, url, cookie, origin, ws, result: Result, sent_at: dict):
+        self.url, self.cookie, self.origin, self.ws = url, cookie, origin, ws
+        self.result, self.sent_at = result, sent_at
+        self.seen: set[int] = set()
+        self.first_seq = 0  # the room's last seq before the run
+        self.last_seq = 0
+        self.gap_fetch_pending = False
+        self.first_retry_s = 0.5  # then doubling up to 10 s, jittered: the page's backoff (socket.js)
+
+    async def send(self, frame: str) -> None:
+        await self.ws.send(frame)
+
+    def take_state(self, raw: str, first: bool = False) -> list[str]:
+        """The room.state frame of a (re)connect; returns the frames to send in reply."""
+        state = json.loads(raw)
+        if first:
+            self.first_seq = self.last_seq = max((m["seq"] for m in state["history"]), default=0)
+            return []
+        for message in state["history"]:
+            self._show(message)
+            self.last_seq = max(self.last_seq, message["seq"])
+        return [self._fetch_after()] if state["has_more"] else []
+
+    async def read(self, stop_reading: asyncio.Event) -> None:
+        while not stop_reading.is_set():
+            try:
+                frame = json.loads(await self.ws.recv())
+            except Exception:
+                if not stop_reading.is_set():
+                    await self._reconnect(stop_reading)
+                continue
+            for reply in self._receive(frame):
+                with contextlib.suppress(Exception):
+                    await self.ws.send(reply)
+
+    def _receive(self, frame: dict) -> list[str]:
+        kind = frame["type"]
+        if kind == "message.new":
+            message, replies = frame["message"], []
+            if self.last_seq and message["seq"] > self.last_seq + 1 and not self.gap_fetch_pending:
+                self.gap_fetch_pending = True
+                replies.append(self._fetch_after())
+            self._show(message)
+            if not self.gap_fetch_pending:
+                self.last_seq = max(self.last_seq, message["seq"])
+            return replies
+        if kind == "history" and frame.get("after") is not None:
+            for message in frame["messages"]:
+                self._show(message)
+                self.last_seq = max(self.last_seq, message["seq"])
+            self.gap_fetch_pending = bool(frame["has_more"])
+            return [self._fetch_after()] if frame["has_more"] else []
+        return []
+
+    def _fetch_after(self) -> str:
+        return json.dumps({"type": "history.fetch", "after": self.last_seq, "limit": 100})
+
+    def _show(self, message: dict) -> None:
+        seq = message["seq"]
+        if seq <= self.first_seq or seq in self.seen:
+            return
+        self.seen.add(seq)
+        cid = message["client_id"]
+        if cid in self.sent_at:
+            self.result.delivered_one(self.sent_at[cid])
+
+    async def _reconnect(self, stop_reading: asyncio.Event) -> None:
+        delay = self.first_retry_s
+        while not stop_reading.is_set():
+            await asyncio.sleep(delay * (0.5 + random.random() / 2))
+            try:
+                self.ws = await open_client(f"{self.url}?after={self.last_seq}", self.cookie, self.origin)
+                replies = self.take_state(await self.ws.recv())
+                self.gap_fetch_pending = bool(replies)
+                for reply in replies:
+                    await self.ws.send(reply)
+                self.result.reconnects += 1
+                return
+            except Exception:
+                delay = min(delay * 2, 10.0)
+
+
+async def _count_stored(result: Result, page_clients, rooms: int, clients: int, urls, cookies, origin) -> None:
+    """Every stored message of the run x every member of its room, and how many of those pairs
+    were never shown: the room's last seq comes from a fresh socket, as a newcomer would see it."""
+    result.stored = result.stored_missing = 0
+    for room in range(rooms):
+        members = page_clients[room * clients:(room + 1) * clients]
+        ws = await open_client(urls[room * clients], cookies[room * clients], origin)
+        state = json.loads(await ws.recv())
+        await ws.close()
+        last = max((m["seq"] for m in state["history"]), default=0)
+        for member in members:
+            stored = range(member.first_seq + 1, last + 1)
+            result.stored += len(stored)
+            result.stored_missing += sum(seq not in member.seen for seq in stored)
 
 
 def _chat_delivery(raw) -> str | None:
