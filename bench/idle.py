@@ -15,6 +15,7 @@ import resource
 import time
 
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from bench.site import BenchSite
 
@@ -25,19 +26,27 @@ def raise_open_file_limit(wanted: int) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
-async def open_idle(urls: list[str], cookies: list[str], origin: str, concurrency: int) -> list:
+async def open_idle(urls: list[str], cookies: list[str], origin: str, concurrency: int) -> tuple[list, int]:
+    """The sockets that opened, and how many handshakes failed (Daphne drops a handshake its
+    application has not accepted within 5 s, so an overloaded server shows up here)."""
     sockets = []
+    failed = 0
     gate = asyncio.Semaphore(concurrency)
 
     async def one(url, cookie):
+        nonlocal failed
         async with gate:
-            ws = await connect(url, origin=origin, additional_headers={"Cookie": cookie},
-                               open_timeout=60, ping_interval=None, max_queue=4)
-            await ws.recv()  # room.state: the server has done all its work for this socket
-            sockets.append(ws)
+            try:
+                ws = await connect(url, origin=origin, additional_headers={"Cookie": cookie},
+                                   open_timeout=60, ping_interval=None, max_queue=4)
+                await ws.recv()  # room.state: the server has done all its work for this socket
+            except (OSError, asyncio.TimeoutError, InvalidHandshake, ConnectionClosed):
+                failed += 1
+            else:
+                sockets.append(ws)
 
     await asyncio.gather(*(one(u, c) for u, c in zip(urls, cookies)))
-    return sockets
+    return sockets, failed
 
 
 async def run(args) -> None:
@@ -52,11 +61,11 @@ async def run(args) -> None:
         server = site.server_processes()[0]
         origin = f"http://127.0.0.1:{port}"
         # Warm up: imports, lexicon, pools and the first room are paid once, not per socket.
-        warm = await open_idle(urls[:args.rooms], cookies[:args.rooms], origin, 10)
+        warm, _ = await open_idle(urls[:args.rooms], cookies[:args.rooms], origin, 10)
         await asyncio.sleep(2)
         before = server.memory_info().rss
         started = time.monotonic()
-        sockets = await open_idle(urls[args.rooms:], cookies[args.rooms:], origin, args.concurrency)
+        sockets, failed = await open_idle(urls[args.rooms:], cookies[args.rooms:], origin, args.concurrency)
         connect_seconds = time.monotonic() - started
         await asyncio.sleep(args.settle)
         gc.collect()
@@ -64,7 +73,8 @@ async def run(args) -> None:
         count = len(sockets)
         print(f"idle sockets: {count + len(warm)} signed-in room sockets on one Daphne process "
               f"({args.rooms} rooms, {per_room} people each)")
-        print(f"  connected {count} in {connect_seconds:.1f} s ({count / connect_seconds:.0f}/s)")
+        print(f"  connected {count} in {connect_seconds:.1f} s ({count / connect_seconds:.0f}/s), "
+              f"{failed} handshakes failed")
         print(f"  server RSS {before / 2**20:.1f} MiB -> {after / 2**20:.1f} MiB")
         print(f"  memory per connection: {(after - before) / count / 1024:.1f} KB (target < 100 KB)")
         for ws in warm + sockets:

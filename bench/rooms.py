@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -136,6 +137,7 @@ async def main_async(args):
                 rounds[name].append(await targets[name]())
     finally:
         redis_server.stop()
+        shutil.rmtree(redis_server.workdir, ignore_errors=True)
     if args.rounds > 1:
         print("\nmedian over the rounds:")
         for name, results in rounds.items():

@@ -1,6 +1,7 @@
 """A throwaway deployment for benchmarks: database, demo data, people with sessions, servers."""
 
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -67,6 +68,7 @@ class BenchSite:
         self.site.stop_all()
         if self.redis:
             self.redis.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)  # a database copy and logs: ~10 MB a run
 
 
 class Usage:

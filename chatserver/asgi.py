@@ -9,10 +9,11 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from chatserver.routing import websocket_urlpatterns  # noqa: E402
+from chatserver.routing import CONSOLE_PATHS, websocket_urlpatterns  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from escalation.detection import detector_for  # noqa: E402
+from rooms.admission import HandshakeGate  # noqa: E402
 
 # First-use costs paid at start, not inside the first crisis message: compiling the lexicon
 # (~100 ms) and building the URL resolver that alert payloads use.
@@ -22,6 +23,8 @@ reverse("room", args=["warm-up"])
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(
+            HandshakeGate(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)), ungated_paths=CONSOLE_PATHS)
+        ),
     }
 )

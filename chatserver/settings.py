@@ -234,6 +234,12 @@ CHAT = {
     "REPLAY_MAX": 1000,
     "TYPING_THROTTLE_SECONDS": 3.0,
     "PRESENCE_HEARTBEAT_SECONDS": env.int("PRESENCE_HEARTBEAT_SECONDS", default=20),
+    # Room and lobby handshakes in progress at once per process, how many may wait for a turn, and
+    # for how long (under Daphne's 5 s handshake timeout); the rest are refused and retry
+    # (rooms/admission.py, docs/benchmarks.md "Reconnect storm").
+    "HANDSHAKE_SLOTS": env.int("HANDSHAKE_SLOTS", default=4),
+    "HANDSHAKE_QUEUE": env.int("HANDSHAKE_QUEUE", default=200),
+    "HANDSHAKE_WAIT_SECONDS": env.float("HANDSHAKE_WAIT_SECONDS", default=3.0),
     # Per person, burst and sustained (facilitators exempt); `limits` notation.
     "RATE_LIMITS": env.str("CHAT_RATE_LIMITS", default="5/10 seconds;30/minute"),
     "REPEAT_LIMIT": env.str("CHAT_REPEAT_LIMIT", default="1/30 seconds"),  # the same text again

@@ -13,5 +13,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # locked" under concurrent writers instead of waiting, so it would hide real behaviour.
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"chat-test-{os.getpid()}.sqlite3")}  # noqa: F405
 
+    import atexit
+    import contextlib
+
+    def _remove_test_database_journals(name=DATABASES["default"]["TEST"]["NAME"]):  # noqa: F405
+        """Threads of the async tests keep connections open to the end, so SQLite leaves the
+        write-ahead log and its index behind after the test database is dropped."""
+        for leftover in (name + "-wal", name + "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(leftover)
+
+    atexit.register(_remove_test_database_journals)
+
 # Hashing cost is not under test and dominates creating people (PBKDF2: ~0.5 s each here).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

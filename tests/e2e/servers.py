@@ -121,7 +121,10 @@ class Databases:
             atexit.register(self._admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             url = self._url(name, Path())
         else:
+            import atexit
+
             folder = Path(tempfile.mkdtemp(prefix="chat-e2e-template-"))
+            atexit.register(shutil.rmtree, folder, ignore_errors=True)
             name = str(folder / "template.sqlite3")
             url = f"sqlite:///{name}"
         template_env = {**env, "DATABASE_URL": url, "CONN_MAX_AGE": "0"}

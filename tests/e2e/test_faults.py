@@ -1,16 +1,20 @@
 """Faults with real processes: Redis stops, a Daphne process dies, the watchdog dies, a client
-stops reading. Nothing stored is lost, nothing is doubled, the room keeps going."""
+stops reading, everyone reconnects at once. Nothing stored is lost, nothing is doubled, the room
+keeps going."""
 
 import asyncio
 import base64
+import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import time
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from tests.e2e.chatclient import Member
 from tests.e2e.servers import login
@@ -239,3 +243,51 @@ async def server_closed(raw: socket.socket, timeout: float) -> float:
                     return time.monotonic()
             except ConnectionResetError:
                 return time.monotonic()
+
+
+STORM_PAGES = 200  # at once: enough to bring a one-process server down without admission control
+
+
+async def test_after_a_restart_everyone_gets_back_in_and_the_console_first(embedded_site):
+    """Hundreds of pages reconnect at once, as after a deploy. Without admission control
+    (rooms/admission.py) their queries interleave, Daphne drops every handshake past 5 s, the
+    console's among them, and with 1,000 pages nobody gets back in."""
+    port = embedded_site.start_daphne()
+    origin = f"http://127.0.0.1:{port}"
+    sessions = [login(port, "river", "demo-river-pass"), login(port, "sky", "demo-sky-pass")]
+    slugs = ["anxiety", "depression", "grief-and-loss", "open-room"]
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + 120
+    sockets = []
+
+    async def page(number):
+        delay = 0.5  # socket.js: doubling to 10 s, jittered
+        while loop.time() < give_up:
+            try:
+                ws = await connect(f"ws://127.0.0.1:{port}/ws/rooms/{slugs[number % 4]}/", origin=origin,
+                                   additional_headers={"Cookie": f"sessionid={sessions[number % 2]}"})
+                assert json.loads(await ws.recv())["type"] == "room.state"
+            except (OSError, InvalidHandshake, ConnectionClosed):
+                await asyncio.sleep(delay * (0.5 + random.random() / 2))
+                delay = min(delay * 2, 10)
+                continue
+            sockets.append(ws)
+            asyncio.create_task(read_until_closed(ws))
+            return
+
+    pages = [asyncio.create_task(page(n)) for n in range(STORM_PAGES)]
+    await asyncio.sleep(0.5)  # the storm is under way
+    maple = login(port, "maple", "demo-maple-pass")
+    console = await connect(f"ws://127.0.0.1:{port}/ws/facilitator/", origin=origin, open_timeout=10,
+                            additional_headers={"Cookie": f"sessionid={maple}"})
+    assert json.loads(await console.recv())["type"] == "console.state"  # first try, mid-storm
+    await asyncio.gather(*pages)
+    assert len(sockets) == STORM_PAGES
+    for ws in [console, *sockets]:
+        await ws.close()
+
+
+async def read_until_closed(ws):
+    with contextlib.suppress(ConnectionClosed):
+        async for _ in ws:
+            pass
