@@ -64,6 +64,7 @@ bench: $(VENV)/.installed-bench system-test-deps
 	$(PY) -m bench.alerts
 	$(PY) -m bench.rooms
 	$(PY) -m bench.idle
+	$(PY) -m bench.storm
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles test-artifacts
