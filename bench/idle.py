@@ -19,6 +19,9 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from bench.site import BenchSite
 
+# What a refused, dropped or timed-out handshake raises in the client.
+HANDSHAKE_FAILURES = (OSError, asyncio.TimeoutError, InvalidHandshake, ConnectionClosed)
+
 
 def raise_open_file_limit(wanted: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -40,7 +43,7 @@ async def open_idle(urls: list[str], cookies: list[str], origin: str, concurrenc
                 ws = await connect(url, origin=origin, additional_headers={"Cookie": cookie},
                                    open_timeout=60, ping_interval=None, max_queue=4)
                 await ws.recv()  # room.state: the server has done all its work for this socket
-            except (OSError, asyncio.TimeoutError, InvalidHandshake, ConnectionClosed):
+            except HANDSHAKE_FAILURES:
                 failed += 1
             else:
                 sockets.append(ws)

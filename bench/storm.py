@@ -14,13 +14,11 @@ import asyncio
 import random
 import time
 
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.exceptions import ConnectionClosed
 
-from bench.idle import raise_open_file_limit
+from bench.idle import HANDSHAKE_FAILURES, raise_open_file_limit
 from bench.load import open_client, percentile
 from bench.site import BenchSite, MachineNoise
-
-HANDSHAKE_FAILURES = (OSError, asyncio.TimeoutError, InvalidHandshake, ConnectionClosed)
 
 
 class Storm:
