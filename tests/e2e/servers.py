@@ -171,8 +171,8 @@ class Site:
         port = free_port()
         log = open(self.workdir / f"daphne-{port}.log", "w")
         process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *options,
-             "chatserver.asgi:application"],
+            [sys.executable, "-m", "daphne", "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=1024", *options,
+             "chatserver.asgi:application"],  # listening as the Procfile does
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
         wait_for_port(port, process)
