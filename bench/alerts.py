@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 
-from bench.load import add_load_arguments, describe, open_client, run_rooms
+from bench.load import add_load_arguments, describe, open_client, read_and_drop, run_rooms
 from bench.site import BenchSite, MachineNoise, Usage
 
 CRISIS = ["I want to die", "I want to end my life", "I took 30 pills", "I can't go on, I want to kill myself"]
@@ -26,7 +26,7 @@ class CrisisSenders:
         self.console, self.peers = console, peers
         self.sent_at: dict[str, float] = {}
         self.latencies: list[float] = []
-        self.tasks = [asyncio.create_task(self._listen()), *(asyncio.create_task(self._discard(ws)) for ws in peers)]
+        self.tasks = [asyncio.create_task(self._listen()), *(asyncio.create_task(read_and_drop(ws)) for ws in peers)]
 
     @classmethod
     async def seat(cls, port, room_urls, cookies, console_cookie, origin):
@@ -47,11 +47,6 @@ class CrisisSenders:
                 cid = frame["alert"]["message"]["client_id"]
                 if cid in self.sent_at:
                     self.latencies.append((time.perf_counter() - self.sent_at.pop(cid)) * 1000)
-
-    @staticmethod
-    async def _discard(ws):
-        async for _ in ws:  # the room's traffic, read and dropped as a page would render it
-            pass
 
     async def send_all(self, interval: float):
         for i, ws in enumerate(self.peers):  # one message per person: each is a new alert

@@ -15,12 +15,9 @@ import resource
 import time
 
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from bench.load import HANDSHAKE_FAILURES
 from bench.site import BenchSite
-
-# What a refused, dropped or timed-out handshake raises in the client.
-HANDSHAKE_FAILURES = (OSError, asyncio.TimeoutError, InvalidHandshake, ConnectionClosed)
 
 
 def raise_open_file_limit(wanted: int) -> None:

@@ -14,6 +14,10 @@ import uuid
 from dataclasses import dataclass, field
 
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+
+# What a refused, dropped or timed-out handshake raises in the client.
+HANDSHAKE_FAILURES = (OSError, asyncio.TimeoutError, InvalidHandshake, ConnectionClosed)
 
 
 @dataclass
@@ -64,6 +68,42 @@ async def open_client(url: str, cookie: str | None, origin: str):
     headers = {"Cookie": cookie} if cookie else {}
     ws = await connect(url, origin=origin, additional_headers=headers, max_queue=None, open_timeout=30)
     return ws
+
+
+def page_backoff(first_s: float = 0.5):
+    """The room page's waits between reconnect attempts (socket.js): doubling up to 10 s, each
+    jittered to 0.5-1.0 of itself."""
+    delay = first_s
+    while True:
+        yield delay * (0.5 + random.random() / 2)
+        delay = min(delay * 2, 10.0)
+
+
+async def join_as_the_page_does(url: str, cookie: str | None, origin: str, give_up_at: float):
+    """Connect now, retrying failed handshakes on the page's backoff until `give_up_at`
+    (time.monotonic()). Returns the socket once its room.state frame came (None if it never got
+    in) and how many handshakes failed."""
+    failed = 0
+    waits = page_backoff()
+    while time.monotonic() < give_up_at:
+        try:
+            ws = await open_client(url, cookie, origin)
+            first = json.loads(await ws.recv())
+        except HANDSHAKE_FAILURES:
+            failed += 1
+            await asyncio.sleep(next(waits))
+            continue
+        if first["type"] != "room.state":
+            raise RuntimeError(f"a room socket opened with {first['type']}, not room.state")
+        return ws, failed
+    return None, failed
+
+
+async def read_and_drop(ws) -> None:
+    """Read a socket's traffic and drop it, as a page renders it, until the socket closes."""
+    with contextlib.suppress(ConnectionClosed):
+        async for _ in ws:
+            pass
 
 
 async def run_rooms(
@@ -154,7 +194,7 @@ class PageClient:
         self.first_seq = 0  # the room's last seq before the run
         self.last_seq = 0
         self.gap_fetch_pending = False
-        self.first_retry_s = 0.5  # then doubling up to 10 s, jittered: the page's backoff (socket.js)
+        self.first_retry_s = 0.5  # the page's backoff starts here (page_backoff)
 
     async def send(self, frame: str) -> None:
         await self.ws.send(frame)
@@ -214,9 +254,10 @@ class PageClient:
             self.result.delivered_one(self.sent_at[cid])
 
     async def _reconnect(self, stop_reading: asyncio.Event) -> None:
-        delay = self.first_retry_s
-        while not stop_reading.is_set():
-            await asyncio.sleep(delay * (0.5 + random.random() / 2))
+        for wait in page_backoff(self.first_retry_s):
+            if stop_reading.is_set():
+                return
+            await asyncio.sleep(wait)
             try:
                 self.ws = await open_client(f"{self.url}?after={self.last_seq}", self.cookie, self.origin)
                 replies = self.take_state(await self.ws.recv())
@@ -226,7 +267,7 @@ class PageClient:
                 self.result.reconnects += 1
                 return
             except Exception:
-                delay = min(delay * 2, 10.0)
+                continue
 
 
 async def _count_stored(result: Result, page_clients, rooms: int, clients: int, urls, cookies, origin) -> None:

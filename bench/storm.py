@@ -11,13 +11,10 @@ took to connect in the middle of it.
 
 import argparse
 import asyncio
-import random
 import time
 
-from websockets.exceptions import ConnectionClosed
-
-from bench.idle import HANDSHAKE_FAILURES, raise_open_file_limit
-from bench.load import open_client, percentile
+from bench.idle import raise_open_file_limit
+from bench.load import HANDSHAKE_FAILURES, join_as_the_page_does, open_client, percentile, read_and_drop
 from bench.site import BenchSite, MachineNoise
 
 
@@ -30,28 +27,12 @@ class Storm:
         self.sockets = []
 
     async def page(self, url: str, cookie: str, give_up: float) -> None:
-        delay = 0.5
-        while time.monotonic() - self.started < give_up:
-            try:
-                ws = await open_client(url, cookie, self.origin)
-                await ws.recv()  # room.state: in the room, history and who is online shown
-            except HANDSHAKE_FAILURES:
-                self.failed += 1
-                await asyncio.sleep(delay * (0.5 + random.random() / 2))
-                delay = min(delay * 2, 10.0)
-                continue
+        ws, failed = await join_as_the_page_does(url, cookie, self.origin, self.started + give_up)
+        self.failed += failed
+        if ws is not None:
             self.in_after.append(time.monotonic() - self.started)
             self.sockets.append(ws)
-            asyncio.create_task(_read_and_drop(ws))
-            return
-
-
-async def _read_and_drop(ws) -> None:
-    try:
-        async for _ in ws:
-            pass
-    except ConnectionClosed:
-        pass
+            asyncio.create_task(read_and_drop(ws))
 
 
 async def console_connect_seconds(port: int, cookie: str, origin: str) -> float:

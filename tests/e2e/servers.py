@@ -1,5 +1,6 @@
 """Real processes for end-to-end tests: redis-server, Daphne, and a signed-in HTTP session."""
 
+import atexit
 import http.cookiejar
 import os
 import re
@@ -113,16 +114,12 @@ class Databases:
 
     def _build_template(self, env: dict) -> str:
         if self.postgres:
-            import atexit
-
             name = f"e2e_template_{os.getpid()}"
             self._admin(f'DROP DATABASE IF EXISTS "{name}"')
             self._admin(f'CREATE DATABASE "{name}"')
             atexit.register(self._admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             url = self._url(name, Path())
         else:
-            import atexit
-
             folder = Path(tempfile.mkdtemp(prefix="chat-e2e-template-"))
             atexit.register(shutil.rmtree, folder, ignore_errors=True)
             name = str(folder / "template.sqlite3")
