@@ -18,6 +18,10 @@ from pathlib import Path
 from escalation.detection import Level, assess
 
 PROJECT_SET = Path(__file__).resolve().parent / "data" / "messages.tsv"
+# What people wrote next while their alert was open (level, earlier, text): read beside the risk.
+FOLLOW_UPS = Path(__file__).resolve().parent / "data" / "followups.tsv"
+# What people wrote next after a distress message (no alert): read beside it, as stored.
+DISTRESS_FOLLOW_UPS = Path(__file__).resolve().parent / "data" / "distress_followups.tsv"
 # Unlabelled everyday room talk, used only to make throughput traffic look like a real room.
 ORDINARY_CHAT = Path(__file__).resolve().parent / "data" / "ordinary_chat.txt"
 LEVELS = [level.value for level in Level]
@@ -68,6 +72,46 @@ def score_project(rows, show_errors: str | None) -> None:
             for (t, text), p in zip(chosen, predicted):
                 if t != p:
                     print(f"  MISS want={t:9} got={p:9} {text}")
+
+
+def score_follow_ups(path: Path) -> None:
+    """Messages from someone whose alert is open, alone and read beside that alert (earlier=crisis)."""
+    rows = _read_follow_ups(path)
+    print(f"\n== follow-ups while an alert is open: {_counts(rows)} ==")
+    for label, earlier in (("read alone", Level.NONE), ("read beside the open alert", Level.CRISIS)):
+        _follow_up_line(label, [(level, earlier, text) for level, _, text in rows])
+
+
+def score_distress_follow_ups(path: Path) -> None:
+    """Messages after a distress message, alone and read beside the tier the detector gave it."""
+    rows = _read_follow_ups(path)
+    stored = {earlier: assess(earlier).level for _, earlier, _ in rows}
+    missed = sum(level < Level.DISTRESS for level in stored.values())
+    print(f"\n== follow-ups to a distress message: {_counts(rows)}; "
+          f"{missed} of {len(stored)} earlier messages score below distress (read without context) ==")
+    for label, beside in (("read alone", False), ("read beside the earlier message", True)):
+        _follow_up_line(label, [(level, stored[earlier] if beside else Level.NONE, text)
+                                for level, earlier, text in rows])
+
+
+def _read_follow_ups(path: Path) -> list[tuple[str, str, str]]:
+    with path.open(encoding="utf-8") as f:
+        return [(row["level"], row["earlier"], row["text"]) for row in csv.DictReader(f, delimiter="\t")]
+
+
+def _counts(rows) -> str:
+    imminent = sum(level == "imminent" for level, *_ in rows)
+    return f"{imminent} imminent, {len(rows) - imminent} not"
+
+
+def _follow_up_line(label: str, rows) -> None:
+    """rows: (label, earlier Level, text)."""
+    caught = sum(assess(t, earlier=e).level == Level.IMMINENT for level, e, t in rows if level == "imminent")
+    false = sum(assess(t, earlier=e).level == Level.IMMINENT for level, e, t in rows if level != "imminent")
+    imminent = sum(level == "imminent" for level, *_ in rows)
+    others = len(rows) - imminent
+    print(f"{label}: imminent recall {caught}/{imminent} = {caught / imminent:.3f}; "
+          f"others raised to imminent {false}/{others} = {false / others:.3f}")
 
 
 def _tier_report(truth, predicted) -> None:
@@ -175,6 +219,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     rows = read_project_set(PROJECT_SET)
     score_project(rows, args.errors)
+    score_follow_ups(FOLLOW_UPS)
+    score_distress_follow_ups(DISTRESS_FOLLOW_UPS)
     for path in args.files:
         score_public(path, args.errors == "public")
     throughput(rows)

@@ -24,7 +24,7 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            HandshakeGate(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)), ungated_paths=CONSOLE_PATHS)
+            HandshakeGate(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)), console_paths=CONSOLE_PATHS)
         ),
     }
 )

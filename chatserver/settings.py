@@ -223,6 +223,8 @@ ESCALATION = {
     "CONSOLE_URL": env.str("CONSOLE_URL", default="http://127.0.0.1:8000/console/"),
     "WATCHDOG_TICK_SECONDS": env.float("WATCHDOG_TICK_SECONDS", default=5),
     "OUTBOX_POLL_SECONDS": env.float("OUTBOX_POLL_SECONDS", default=1),
+    # A distress message stands this long: a goodbye within it reads as a goodbye note.
+    "DISTRESS_CONTEXT_MINUTES": env.int("DISTRESS_CONTEXT_MINUTES", default=30),
 }
 
 # --- Chat -----------------------------------------------------------------------------------
@@ -236,10 +238,12 @@ CHAT = {
     "PRESENCE_HEARTBEAT_SECONDS": env.int("PRESENCE_HEARTBEAT_SECONDS", default=20),
     # Room and lobby handshakes in progress at once per process, how many may wait for a turn, and
     # for how long (under Daphne's 5 s handshake timeout); the rest are refused and retry
-    # (rooms/admission.py, docs/benchmarks.md "Reconnect storm").
+    # (rooms/admission.py, docs/benchmarks.md "Reconnect storm"). Console handshakes have slots of
+    # their own, so a storm never keeps a facilitator out and a flood of them never keeps rooms out.
     "HANDSHAKE_SLOTS": env.int("HANDSHAKE_SLOTS", default=4),
     "HANDSHAKE_QUEUE": env.int("HANDSHAKE_QUEUE", default=200),
     "HANDSHAKE_WAIT_SECONDS": env.float("HANDSHAKE_WAIT_SECONDS", default=3.0),
+    "CONSOLE_HANDSHAKE_SLOTS": env.int("CONSOLE_HANDSHAKE_SLOTS", default=2),
     # Per person, burst and sustained (facilitators exempt); `limits` notation.
     "RATE_LIMITS": env.str("CHAT_RATE_LIMITS", default="5/10 seconds;30/minute"),
     "REPEAT_LIMIT": env.str("CHAT_REPEAT_LIMIT", default="1/30 seconds"),  # the same text again

@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from rooms.clock import clock
 from rooms.models import FACILITATORS_GROUP
+from rooms.selectors import live_since
 
 from .models import Alert, ConsoleConnection, FacilitatorDuty
 
@@ -19,8 +20,7 @@ def all_facilitators() -> set[int]:
 
 
 def online_facilitators() -> set[int]:
-    stale_after = timedelta(seconds=3 * settings.CHAT["PRESENCE_HEARTBEAT_SECONDS"])
-    live = ConsoleConnection.objects.filter(server__seen_at__gte=clock.now() - stale_after)
+    live = ConsoleConnection.objects.filter(server__seen_at__gte=live_since())
     return set(live.values_list("user_id", flat=True))
 
 

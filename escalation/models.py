@@ -65,6 +65,8 @@ class Alert(models.Model):
         ACKNOWLEDGED = "acknowledged"
         RESOLVED = "resolved"
 
+    UNRESOLVED = (Status.OPEN, Status.ACKNOWLEDGED)  # facilitators are still on it
+
     level = models.CharField(max_length=10, choices=LEVEL_CHOICES)
     source = models.CharField(max_length=16, choices=Source.choices)
     status = models.CharField(max_length=14, choices=Status.choices, default=Status.OPEN, db_index=True)

@@ -7,14 +7,17 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 
 from rooms.clock import clock
 from rooms.errors import ChatError
 from rooms.models import Membership, Message, Room, User
 
 from . import audience
+from .detection import Level
 from .models import LEVEL_RANK, Alert, AlertEvent, FacilitatorDuty
 
+MAX_SIGNALS = 20
 OUTCOMES = ["safe", "connected_to_hotline", "emergency_services", "no_response", "false_alarm", "other"]
 
 
@@ -25,8 +28,9 @@ class Raised:
     notify: bool = True  # False when an open alert absorbed this one without news for anyone
 
 
-def log(alert: Alert, kind: str, actor: User | None = None, **detail) -> AlertEvent:
-    return AlertEvent.objects.create(alert=alert, kind=kind, actor=actor, detail=detail, created_at=clock.now())
+def log(alert: Alert, kind: str, actor: User | None = None, *, at=None, **detail) -> AlertEvent:
+    """`at`: when the change was decided, if that was earlier than now (the watchdog's schedule)."""
+    return AlertEvent.objects.create(alert=alert, kind=kind, actor=actor, detail=detail, created_at=at or clock.now())
 
 
 def raise_alert(
@@ -43,7 +47,7 @@ def raise_alert(
     now = clock.now()
     existing = (
         Alert.objects.select_for_update()
-        .filter(subject=subject, room=room, status__in=[Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED])
+        .filter(subject=subject, room=room, status__in=Alert.UNRESOLVED)
         .order_by("-created_at")
         .first()
     )
@@ -54,7 +58,12 @@ def raise_alert(
             existing.next_notify_at = now
         if message is not None:
             existing.message = message
-            existing.signals = signals or existing.signals
+            # the reasons so far stay beside the new ones: "im at the bridge rn" is imminent
+            # because of the "i want to die" before it
+            new = signals or []
+            said = {(s["category"], s["text"]) for s in new}
+            existing.signals = (new + [{**s, "earlier": True} for s in existing.signals
+                                       if (s["category"], s["text"]) not in said])[:MAX_SIGNALS]
         existing.save()
         log(existing, "repeated", reporter, source=source, level=level,
             message=message.pk if message else None, raised_level=raised_level)
@@ -71,6 +80,31 @@ def raise_alert(
     log(alert, "created", reporter, source=source, level=level, recipients=sorted(recipients),
         out_of_band=out_of_band)
     return Raised(alert, recipients)
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """The risk a person stated before that still stands: their next messages are read beside it."""
+
+    level: Level
+    said: str = ""  # the distress message, whose reasons go with an alert its follow-up raises
+
+
+def earlier_risk(person_ids: set[int]) -> dict[int, Earlier]:
+    """Those of these people with an alert facilitators are still on, in any room (crisis), or
+    else a distress message in the last DISTRESS_CONTEXT_MINUTES (distress, the latest one)."""
+    if not person_ids:
+        return {}
+    found = {pk: Earlier(Level.CRISIS) for pk in Alert.objects.filter(
+        status__in=Alert.UNRESOLVED, subject_id__in=person_ids).values_list("subject_id", flat=True)}
+    rest = person_ids - found.keys()
+    if rest:
+        since = clock.now() - timedelta(minutes=settings.ESCALATION["DISTRESS_CONTEXT_MINUTES"])
+        latest = (Message.objects.filter(author_id__in=rest, risk_level=Level.DISTRESS.value, created_at__gte=since)
+                  .values("author_id").annotate(last=Max("pk")).values("last"))  # a bad hour may hold dozens
+        for author_id, body in Message.objects.filter(pk__in=latest).order_by().values_list("author_id", "body"):
+            found[author_id] = Earlier(Level.DISTRESS, body)
+    return found
 
 
 @transaction.atomic

@@ -50,7 +50,9 @@ def _resend(alert_id: int) -> int:
         alert.out_of_band_due = True
     alert.next_notify_at = now + timedelta(seconds=resend_interval(alert.level))
     alert.save()
-    log(alert, "renotified", None, notify_count=alert.notify_count, recipients=sorted(recipients))
+    # Stamped with the moment the re-send was decided, as its schedule and its Notification are:
+    # the queries in between can take a second on a loaded host.
+    log(alert, "renotified", None, at=now, notify_count=alert.notify_count, recipients=sorted(recipients))
     Notification.objects.create(
         alert=alert, recipients=sorted(recipients), text=alert_frame("alert.new", alert), created_at=now
     )

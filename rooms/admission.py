@@ -7,11 +7,20 @@ not accepted within 5 s, the work done for it is wasted, and the pages retry int
 Measured with 1,000 people, nobody was back in after three minutes (docs/benchmarks.md, "Reconnect
 storm"). Here a handshake waits for one of a few slots before any query runs. One that arrives when
 the queue is already long, or waits too long, is refused at once, cheaply, and its page retries on
-its backoff. The facilitator console is not gated: a facilitator must get in during a storm.
+its backoff.
+
+The facilitator console has a line of its own: a facilitator must get in during a storm, so the
+console never waits behind room handshakes; and a flood of console handshakes (each costs the
+session, user and role queries before a peer is refused) takes its own few slots, not the rooms'.
+Its database work has a thread of its own too. Channels runs every query of every socket on one
+thread, first come first served, so in a storm each of the console's four handshake queries queued
+behind the rooms' (a handshake of 2 s on a slow host); an acknowledge or resolve would queue too.
 """
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
+from asgiref.sync import ThreadSensitiveContext
 from django.conf import settings
 
 from .background import per_loop
@@ -24,8 +33,8 @@ CLOSE_BUSY = 4503
 class HandshakeSlots:
     """A few handshakes in progress at a time, a bounded queue of waiting ones (this event loop's)."""
 
-    def __init__(self):
-        self.free = asyncio.Semaphore(settings.CHAT["HANDSHAKE_SLOTS"])
+    def __init__(self, slots: int):
+        self.free = asyncio.Semaphore(slots)
         self.waiting = 0
 
     async def take(self) -> bool:
@@ -43,20 +52,28 @@ class HandshakeSlots:
             self.waiting -= 1
 
 
-handshake_slots = per_loop(HandshakeSlots)
+handshake_slots = per_loop(lambda: HandshakeSlots(settings.CHAT["HANDSHAKE_SLOTS"]))
+console_handshake_slots = per_loop(lambda: HandshakeSlots(settings.CHAT["CONSOLE_HANDSHAKE_SLOTS"]))
+# One thread, as Channels' own: Django's connections belong to a thread, and one keeps them few.
+console_database_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-db")
 
 
 class HandshakeGate:
     """ASGI middleware, outside the session and auth middleware (their queries count too)."""
 
-    def __init__(self, inner, ungated_paths: tuple[str, ...] = ()):
+    def __init__(self, inner, console_paths: tuple[str, ...] = ()):
         self.inner = inner
-        self.ungated_paths = ungated_paths
+        self.console_paths = console_paths
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "websocket" or scope["path"].startswith(self.ungated_paths):
+        if scope["type"] != "websocket":
             return await self.inner(scope, receive, send)
-        slots = handshake_slots()
+        if scope["path"].startswith(self.console_paths):
+            async with ThreadSensitiveContext(executor=console_database_thread):
+                return await self._admit(console_handshake_slots(), scope, receive, send)
+        return await self._admit(handshake_slots(), scope, receive, send)
+
+    async def _admit(self, slots: HandshakeSlots, scope, receive, send):
         if not await slots.take():
             await receive()  # websocket.connect
             await send({"type": "websocket.close", "code": CLOSE_BUSY})

@@ -5,18 +5,24 @@ afresh instead of touching a closed one.
 """
 
 import asyncio
+import contextvars
 import logging
 
 log = logging.getLogger(__name__)
 _tasks: dict[str, asyncio.Task] = {}
 
 
+def start(coroutine) -> asyncio.Task:
+    """A task that outlives the socket that started it, so it takes none of that socket's context:
+    a console's database thread (rooms.admission) is for the console's own work while it lasts."""
+    return asyncio.get_running_loop().create_task(coroutine, context=contextvars.Context())
+
+
 def keep_running(name: str, make_coroutine) -> None:
     """Start the task `name` on this loop unless it is already running there."""
-    loop = asyncio.get_running_loop()
     task = _tasks.get(name)
-    if task is None or task.done() or task.get_loop() is not loop:
-        _tasks[name] = loop.create_task(make_coroutine())
+    if task is None or task.done() or task.get_loop() is not asyncio.get_running_loop():
+        _tasks[name] = start(make_coroutine())
 
 
 async def every(seconds: float, job, what: str) -> None:

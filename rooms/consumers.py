@@ -123,17 +123,21 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
             await self._publish_presence("join", online_count)
 
     def _enter(self, after):
+        presence.beat_unless_fresh()
+        joined = services.open_connection(self.room, self.user, self.channel_name, presence.SERVER_ID)
+        online = selectors.online_people(self.room)
+        # The person's own row of the online list holds their role: no query of its own.
+        own = next((person for person in online if person["id"] == self.user.pk), None)
+        if own is not None:
+            self.user.role = own["role"]
         self.role = self.user.role
         self.moderator = self.user.is_facilitator
-        services.beat(presence.SERVER_ID)
-        joined = services.open_connection(self.room, self.user, self.channel_name, presence.SERVER_ID)
         if after is None:
             history, has_more = selectors.recent_messages(
                 self.room, settings.CHAT["HISTORY_ON_CONNECT"], self.user), None
         else:
             history, has_more = selectors.messages_after(
                 self.room, after, settings.CHAT["REPLAY_MAX"], self.user)
-        online = selectors.online_people(self.room)
         state = events.frame(
             "room.state",
             room=events.room_payload(self.room),

@@ -28,7 +28,7 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from .background import every, keep_running, per_loop
+from .background import every, keep_running, per_loop, start
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 3600  # re-join groups well inside the layer's group expiry (a day)
@@ -90,7 +90,7 @@ class RoomFanout(_Members):
         if self.relay is None or self.relay.done():
             # The default prefix: channels-redis reads all of a process's channels from one key.
             self.channel = await self.layer.new_channel()
-            self.relay = asyncio.get_running_loop().create_task(self._relay())
+            self.relay = start(self._relay())
             keep_running("fanout refresh", lambda: every(REFRESH_SECONDS, self._refresh, "fanout refresh"))
         if self._add(group, consumer):
             await self.layer.group_add(group, self.channel)
@@ -137,7 +137,7 @@ class RedisRoomFanout(_Members):
                 self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             await self.pubsub.subscribe(_redis_channel(group))
         if self.relay is None or self.relay.done():
-            self.relay = asyncio.get_running_loop().create_task(self._relay(self.pubsub))
+            self.relay = start(self._relay(self.pubsub))
 
     async def leave(self, group: str, consumer) -> None:
         if self._remove(group, consumer) and self.pubsub is not None:

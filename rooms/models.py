@@ -10,6 +10,11 @@ from django_countries.fields import CountryField
 FACILITATORS_GROUP = "Facilitators"
 
 
+def role_of(staff: bool, facilitator: bool) -> str:
+    """Staff and superusers are admins; members of the facilitators group, facilitators."""
+    return Role.ADMIN if staff else Role.FACILITATOR if facilitator else Role.PEER
+
+
 class Role(models.TextChoices):
     PEER = "peer"
     FACILITATOR = "facilitator"
@@ -32,11 +37,8 @@ class User(AbstractUser):
 
     @cached_property
     def role(self) -> str:
-        if self.is_superuser or self.is_staff:
-            return Role.ADMIN
-        if self.groups.filter(name=FACILITATORS_GROUP).exists():
-            return Role.FACILITATOR
-        return Role.PEER
+        staff = self.is_superuser or self.is_staff
+        return role_of(staff, not staff and self.groups.filter(name=FACILITATORS_GROUP).exists())
 
     @property
     def is_facilitator(self) -> bool:

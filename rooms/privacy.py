@@ -106,10 +106,9 @@ def purge_old_messages(older_than_days: int, *, dry_run: bool = False, batch: in
     from escalation.models import Alert
 
     cutoff = clock.now() - timedelta(days=older_than_days)
-    unresolved = [Alert.Status.OPEN, Alert.Status.ACKNOWLEDGED]
     doomed = (
         Message.objects.filter(created_at__lt=cutoff)
-        .exclude(pk__in=Alert.objects.filter(status__in=unresolved, message__isnull=False).values("message"))
+        .exclude(pk__in=Alert.objects.filter(status__in=Alert.UNRESOLVED, message__isnull=False).values("message"))
         .exclude(pk__in=Report.objects.filter(closed_at__isnull=True).values("message"))
         .exclude(pk__in=Room.objects.filter(pinned_message__isnull=False).values("pinned_message"))
         .order_by("pk")

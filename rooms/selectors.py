@@ -5,8 +5,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Count, Q
 
+from . import sql
 from .clock import clock
-from .models import Connection, Membership, Message, Room, User
+from .models import Connection, Membership, Message, Room, User, role_of
 
 
 def _messages(room: Room, viewer: User):
@@ -35,26 +36,21 @@ def messages_after(room: Room, after: int, limit: int, viewer: User) -> tuple[li
     return page[:limit], len(page) > limit
 
 
+def live_since():
+    """Processes that beat since then are alive; the sockets of one silent longer stop counting."""
+    return clock.now() - timedelta(seconds=3 * settings.CHAT["PRESENCE_HEARTBEAT_SECONDS"])
+
+
 def _live_connections():
-    stale_after = timedelta(seconds=3 * settings.CHAT["PRESENCE_HEARTBEAT_SECONDS"])
-    return Connection.objects.filter(server__seen_at__gte=clock.now() - stale_after)
+    return Connection.objects.filter(server__seen_at__gte=live_since())
 
 
 def online_people(room: Room) -> list[dict]:
     """Who is online in the room, as author payloads ({"id", "name", "role"}), role resolved in
     the same query. Plain rows, not User instances: this runs in every handshake."""
-    from django.db.models import Exists, OuterRef
-
-    from .models import FACILITATORS_GROUP, Role
-
-    in_group = User.groups.through.objects.filter(user_id=OuterRef("pk"), group__name=FACILITATORS_GROUP)
-    rows = (User.objects.filter(pk__in=_live_connections().filter(room=room).values("user_id"))
-            .annotate(facilitator=Exists(in_group)).order_by("username")
-            .values_list("pk", "username", "is_superuser", "is_staff", "facilitator"))
     return [
-        {"id": pk, "name": name,
-         "role": Role.ADMIN if superuser or staff else Role.FACILITATOR if facilitator else Role.PEER}
-        for pk, name, superuser, staff, facilitator in rows
+        {"id": pk, "name": name, "role": role_of(superuser or staff, facilitator)}
+        for pk, name, superuser, staff, facilitator in sql.online_rows(room.pk, live_since())
     ]
 
 

@@ -49,17 +49,43 @@ def post_messages(drafts: list[Draft]) -> list[Posted | ChatError]:
     A message at crisis or above is stored together with its alert, or neither is.
     """
     # Facilitators' own words (often quoting or answering crisis language) are not screened.
-    assessments = [Assessment(Level.NONE) if d.author.is_facilitator else assess(d.body) for d in drafts]
+    # Someone who said they are at risk (an open alert, a distress message a few minutes ago):
+    # what they say next, in any room, is read beside it, so "im at the bridge rn" after "i want
+    # to die" is imminent, and so is "i've said my goodbyes" after "i can't do this anymore".
+    earlier = escalation.earlier_risk({d.author.pk for d in drafts if not d.author.is_facilitator})
+    screened = [Screened(Assessment(Level.NONE)) if d.author.is_facilitator
+                else _screen(d.body, earlier.get(d.author.pk)) for d in drafts]
     try:
         with transaction.atomic():
-            return _store(drafts, assessments, stored={})
+            return _store(drafts, screened, stored={})
     except IntegrityError:
         pass  # some are resends: the rollback returned their seqs; look them up and store the rest
     with transaction.atomic():
-        return _store(drafts, assessments, stored=_stored_already(drafts))
+        return _store(drafts, screened, stored=_stored_already(drafts))
 
 
-def _store(drafts: list[Draft], assessments: list[Assessment], stored: dict) -> list[Posted | ChatError]:
+@dataclass(frozen=True)
+class Screened:
+    assessment: Assessment
+    earlier_reasons: tuple = ()  # the distress message read beside it: part of why it is a risk
+
+    @property
+    def reasons(self) -> list[dict]:
+        """What the console shows as why: this message's signals, then the earlier message's."""
+        return ([{"category": s.category, "text": s.text} for s in self.assessment.signals]
+                + [{"category": s.category, "text": s.text, "earlier": True} for s in self.earlier_reasons])
+
+
+def _screen(body: str, earlier: escalation.Earlier | None) -> Screened:
+    if earlier is None:
+        return Screened(assess(body))
+    assessment = assess(body, earlier=earlier.level)
+    if earlier.said and assessment.level >= Level.CRISIS:
+        return Screened(assessment, assess(earlier.said).signals)
+    return Screened(assessment)
+
+
+def _store(drafts: list[Draft], screened: list[Screened], stored: dict) -> list[Posted | ChatError]:
     """Insert first and ask later: a resend is rare, and the unique constraint catches it."""
     results: list[Posted | ChatError | None] = [None] * len(drafts)
     first_of: dict[tuple, int] = {}  # (author, client_id) -> index of its first draft here
@@ -81,9 +107,10 @@ def _store(drafts: list[Draft], assessments: list[Assessment], stored: dict) -> 
         last = sql.reserve_seqs(room_id, len(indices))
         for offset, i in enumerate(indices, start=last - len(indices) + 1):
             d = drafts[i]
-            held = d.room.hold_imminent and assessments[i].level >= Level.IMMINENT
+            level = screened[i].assessment.level
+            held = d.room.hold_imminent and level >= Level.IMMINENT
             messages[i] = Message(room=d.room, seq=offset, author=d.author, author_role=d.author.role,
-                                  client_id=d.client_id, body=d.body, risk_level=assessments[i].level.value,
+                                  client_id=d.client_id, body=d.body, risk_level=level.value,
                                   created_at=now, hidden_at=now if held else None)
     sql.insert_messages(list(messages.values()))
     for i, message in messages.items():
@@ -91,13 +118,13 @@ def _store(drafts: list[Draft], assessments: list[Assessment], stored: dict) -> 
             audit(None, "hold", target=message.author, room=message.room, message=message,
                   reason="Held for review: the detector rated it imminent.")
         raised = None
-        if assessments[i].level >= Level.CRISIS:
+        assessment = screened[i].assessment
+        if assessment.level >= Level.CRISIS:
             raised = escalation.raise_alert(
-                level=assessments[i].level.value, source="detector", subject=drafts[i].author,
-                room=drafts[i].room, message=message,
-                signals=[{"category": s.category, "text": s.text} for s in assessments[i].signals],
+                level=assessment.level.value, source="detector", subject=drafts[i].author,
+                room=drafts[i].room, message=message, signals=screened[i].reasons,
             )
-        results[i] = Posted(message, created=True, assessment=assessments[i], raised=raised)
+        results[i] = Posted(message, created=True, assessment=assessment, raised=raised)
     for i, draft in enumerate(drafts):
         if results[i] is None:
             first = results[first_of[(draft.author.pk, draft.client_id)]]
@@ -140,7 +167,13 @@ def beat(server_id: str) -> None:
 def open_connection(room: Room, user: User, channel_name: str, server_id: str) -> bool:
     """Record a socket; True when it is the user's first live one in the room (a join)."""
     first = not selectors.user_online_in(room, user)
-    Connection.objects.create(channel_name=channel_name, room=room, user=user, server_id=server_id)
+    socket = Connection(channel_name=channel_name, room=room, user=user, server_id=server_id)
+    try:
+        with transaction.atomic():
+            socket.save(force_insert=True)
+    except IntegrityError:  # the process's row is gone (swept while it stalled, or a reset database)
+        beat(server_id)
+        socket.save(force_insert=True)
     return first
 
 

@@ -1,12 +1,14 @@
-"""Hand-written SQL for the message hot path, where the ORM's per-row work dominated a batch.
+"""Hand-written SQL for the hot paths, where the ORM's own work dominated.
 
-Both statements use RETURNING (SQLite >= 3.35, PostgreSQL), so a batch costs one statement per
-room for its seqs and one for its rows. Profiled with 40 messages in 8 rooms: see docs/benchmarks.md.
+The message path: both statements use RETURNING (SQLite >= 3.35, PostgreSQL), so a batch costs one
+statement per room for its seqs and one for its rows. Profiled with 40 messages in 8 rooms: see
+docs/benchmarks.md. The handshake: the online list, the largest of a handshake's queries.
 """
 
+from django.contrib.auth.models import Group
 from django.db import connection
 
-from .models import Message, Room
+from .models import FACILITATORS_GROUP, Connection, Message, Room, ServerProcess, User
 
 _INSERT_FIELDS = ["room", "seq", "author", "author_role", "client_id", "body", "risk_level", "created_at",
                   "hidden_at"]
@@ -43,3 +45,33 @@ def insert_messages(messages: list[Message]) -> None:
     for message in messages:  # matched on (room, seq): RETURNING promises no row order
         message.pk = ids[(message.room_id, message.seq)]
         message._state.adding = False
+
+
+def online_rows(room_id: int, live_since) -> list[tuple[int, str, bool, bool, bool]]:
+    """(id, username, is_superuser, is_staff, is facilitator) of everyone with a socket in the room
+    on a process that beat since `live_since`, by username. Building this with the ORM cost more
+    than running it, in every handshake (docs/benchmarks.md, "Reconnect storm")."""
+    q = connection.ops.quote_name
+    member = User.groups.through
+
+    def column(model, field: str) -> str:
+        return q(model._meta.get_field(field).column)
+
+    def table(model) -> str:
+        return q(model._meta.db_table)
+
+    since = ServerProcess._meta.get_field("seen_at").get_db_prep_value(live_since, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT u.{column(User, 'id')}, u.{column(User, 'username')}, u.{column(User, 'is_superuser')},"
+            f" u.{column(User, 'is_staff')}, EXISTS (SELECT 1 FROM {table(member)} m"
+            f" INNER JOIN {table(Group)} g ON g.{column(Group, 'id')} = m.{column(member, 'group')}"
+            f" WHERE m.{column(member, 'user')} = u.{column(User, 'id')} AND g.{column(Group, 'name')} = %s)"
+            f" FROM {table(User)} u WHERE u.{column(User, 'id')} IN ("
+            f"SELECT c.{column(Connection, 'user')} FROM {table(Connection)} c"
+            f" INNER JOIN {table(ServerProcess)} s ON s.{column(ServerProcess, 'id')} = c.{column(Connection, 'server')}"
+            f" WHERE c.{column(Connection, 'room')} = %s AND s.{column(ServerProcess, 'seen_at')} >= %s)"
+            f" ORDER BY u.{column(User, 'username')}",
+            [FACILITATORS_GROUP, room_id, since])
+        return [(pk, name, bool(superuser), bool(staff), bool(facilitator))
+                for pk, name, superuser, staff, facilitator in cursor.fetchall()]

@@ -11,7 +11,7 @@ from channels.db import database_sync_to_async
 
 from escalation import notify
 
-from .background import per_loop
+from .background import per_loop, start
 from .services import Draft, post_messages
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ class BatchWriter:
         self.pending.append((draft, future))
         if not self.draining:
             self.draining = True
-            asyncio.get_running_loop().create_task(self._drain())
+            start(self._drain())
         return await future
 
     async def _drain(self):

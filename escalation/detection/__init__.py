@@ -23,6 +23,8 @@ def _detector(language: str) -> Detector:
     return Detector(load(language))
 
 
-def assess(text: str, language: str = "en") -> Assessment:
-    """The risk tier of one chat message and the signals behind it."""
-    return detector_for(language).assess(text)
+def assess(text: str, language: str = "en", *, earlier: Level = Level.NONE) -> Assessment:
+    """The risk tier of one chat message and the signals behind it. `earlier`: the risk its
+    writer stated before that still stands. Beside an open alert (`Level.CRISIS`) the means, a
+    plan, a resolve or a goodbye alone make it imminent; beside recent distress, a goodbye."""
+    return detector_for(language).assess(text, earlier)

@@ -19,6 +19,7 @@ RAISED_BY = {
     "third_person": {"method", "plan"},
     **dict.fromkeys(DISTRESS_FAMILY, {"farewell"}),
 }
+PASSIVE_RAISED_BY = RAISED_BY["hopelessness"]
 # Raisers that make a message imminent together, with no ideation phrase: a goodbye beside the
 # means ("💊 goodbye all"), a resolve beside a method, plan or goodbye ("made up my mind, the
 # pills are counted out"), the means beside a plan. Timing is not among them: "tonight" is
@@ -42,10 +43,15 @@ class Detector:
         self.cue = lexicon.cues
         self.past = _any_of(lexicon.cues["past"])
         self.present = _any_of(lexicon.cues["present"])
+        self.sign_off = _any_of(lexicon.cues["sign_off"]) if lexicon.cues.get("sign_off") else None
         # words a cue may run on past the window it starts in ("two years ago": "years" starts it)
         self.cue_run_on = max(len(c.split()) for c in lexicon.cues["past"] | lexicon.cues["present"]) - 1
 
-    def assess(self, text: str) -> Assessment:
+    def assess(self, text: str, earlier: Level = Level.NONE) -> Assessment:
+        """`earlier`: the risk the writer stated before and that still stands (an alert facilitators
+        are working on, a distress message of a few minutes ago). This message is read in its
+        light, as if said together: "im at the bridge rn" after "i want to die" is imminent, and
+        so is "i've said my goodbyes" after "i can't do this anymore"."""
         if not text or not text.strip():
             return Assessment(Level.NONE)
         lexicon = self.lexicon
@@ -56,10 +62,10 @@ class Detector:
         # pair, and ordinary chat is full of them: they are tried only now.
         raisers = lexicon.candidates(norm.keys, lexicon.raiser_index)
         if not matches:
-            if len({p.category for p in raisers} & PAIRED) < 2:
+            if not _may_raise({p.category for p in raisers}, earlier):
                 return Assessment(Level.NONE)
             matches = _matches(raisers, joined)
-            if len({p.category for p, _m in matches} & PAIRED) < 2:
+            if not _may_raise({p.category for p, _m in matches}, earlier):
                 return Assessment(Level.NONE)
         else:
             matches += _matches(raisers, joined)
@@ -69,6 +75,8 @@ class Detector:
             for m in phrase.regex.finditer(joined)
         ]
         laughing = bool(self.cue["laughter"] & set(norm.words))
+        signing_off = any(p.category == "farewell" for p, _m in matches) and self._signs_off(
+            norm.text, [m.span() for p, m in matches if p.category not in RAISERS])
         found: list[tuple[Phrase, int, int, str]] = []
         for phrase, match in matches:
             if any(_cancels(allow, match.span()) for allow in allowed):
@@ -76,15 +84,27 @@ class Detector:
             # `joined` has one more space in front than norm.text: count the spaces before the words
             first = norm.text.count(" ", 0, match.start())
             last = norm.text.count(" ", 0, match.end() - 2)
-            category = self._in_context(phrase, norm.words, first, last, laughing)
+            category = self._in_context(phrase, norm.words, first, last, laughing, signing_off)
             if category:
                 found.append((phrase, first, last, category))
-        return self._combine(text, norm, found)
+        return self._combine(text, norm, found, earlier)
+
+    def _signs_off(self, text: str, risk_spans: list[tuple[int, int]]) -> bool:
+        """A sign-off ("see you tomorrow", "going to bed") that is not part of what a risk phrase
+        says: "goodbye everyone, going to bed and never waking up" is a goodbye note. `risk_spans`
+        are in the text with one more space in front, as phrases are matched."""
+        if self.sign_off is None:
+            return False
+        return any(not any(start < m.end() + 1 and m.start() + 1 < end for start, end in risk_spans)
+                   for m in self.sign_off.finditer(text))
 
     # --- one match in its context ---------------------------------------------------------
-    def _in_context(self, phrase: Phrase, words: list[str], first: int, last: int, laughing: bool) -> str | None:
+    def _in_context(self, phrase: Phrase, words: list[str], first: int, last: int, laughing: bool,
+                    signing_off: bool) -> str | None:
         """The category this match counts as here, or None when the context cancels it."""
         category = phrase.category
+        if signing_off and category == "farewell":  # "goodbye everyone, see you tomorrow"
+            return None
         clause = _clause(words, first, last)
         if laughing and "joke" in phrase.flags:
             return None
@@ -131,7 +151,7 @@ class Detector:
         return "first"  # chat is elliptical: "want to die" means the writer
 
     # --- all matches together -------------------------------------------------------------
-    def _combine(self, text: str, norm, found) -> Assessment:
+    def _combine(self, text: str, norm, found, earlier: Level) -> Assessment:
         levels, categories = [], set()
         for phrase, _first, _last, category in found:
             categories.add(category)
@@ -146,8 +166,8 @@ class Detector:
         raisers = [(phrase, f, l, c) for phrase, f, l, c in found if c in RAISERS and not (
             c == "method" and any(rf <= f and l <= rl for rf, rl in risk_spans))]
         beside = {c for *_, c in raisers}
-        raised = any(RAISED_BY.get(c, set()) & beside for phrase, _f, _l, c in found if "passive" not in phrase.flags)
-        if raised or _paired(raisers):
+        raised = any(_raised_by(phrase, c) & beside for phrase, _f, _l, c in found)
+        if raised or _paired(raisers) or _beside_earlier(raisers, earlier):
             level = Level.IMMINENT
         if level == Level.NONE:
             return Assessment(Level.NONE)  # a raiser alone ("goodbye everyone") says nothing
@@ -174,6 +194,32 @@ def _paired(raisers) -> bool:
                 continue
             if "intent" in pair and pair & {"method", "plan", "farewell"} or pair == {"plan", "method"}:
                 return True
+    return False
+
+
+def _raised_by(phrase, category: str) -> set[str]:
+    """Passive ideation ("i hope i never wake up") is not raised by a time word ("tomorrow") or
+    the means, but a goodbye beside it is a goodbye note, as beside hopelessness."""
+    return PASSIVE_RAISED_BY if "passive" in phrase.flags else RAISED_BY.get(category, set())
+
+
+def _may_raise(categories: set[str], earlier: Level) -> bool:
+    """Raisers alone can make a message imminent: a pair of them, or one beside an earlier risk."""
+    if earlier >= Level.CRISIS:
+        return bool(categories & PAIRED)
+    if earlier == Level.DISTRESS:
+        return "farewell" in categories or len(categories & PAIRED) > 1
+    return len(categories & PAIRED) > 1
+
+
+def _beside_earlier(raisers, earlier: Level) -> bool:
+    """Raisers read beside a risk stated before, by the rules for one message. Beside ideation one
+    raiser is enough, but not a time word alone ("see you tonight") nor the bare name of a means
+    ("my pills"); beside distress only a goodbye ("i can't do this anymore" ... "goodbye")."""
+    if earlier >= Level.CRISIS:
+        return any(c in PAIRED and "means" not in phrase.flags for phrase, _f, _l, c in raisers)
+    if earlier == Level.DISTRESS:
+        return any(c in RAISED_BY["hopelessness"] for *_, c in raisers)
     return False
 
 

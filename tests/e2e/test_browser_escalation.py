@@ -65,3 +65,25 @@ def test_i_need_help_button_alerts_the_console(embedded_site, signed_in_page):
     expect(sky.locator("#notice")).to_contain_text("A facilitator has been asked to join you")
     expect(sky.locator("#support-card")).to_contain_text("Samaritans")  # sky is in the UK
     expect(maple.locator("#alerts li.alert").first).to_contain_text("Asked for help")
+
+
+def test_a_goodbye_after_a_distress_message_reaches_the_console_with_both_reasons(embedded_site, signed_in_page):
+    base = f"http://127.0.0.1:{embedded_site.start_daphne()}"
+    maple = signed_in_page(base, "maple", "demo-maple-pass")
+    maple.goto("/console/")
+    expect(maple.locator("#status")).to_have_text("Connected")
+    river = signed_in_page(base, "river", "demo-river-pass", viewport={"width": 390, "height": 844})
+    river.goto("/rooms/anxiety/")
+    expect(river.locator("#status")).to_have_text("Connected")
+
+    river.fill("#body", "i feel so hopeless")
+    river.keyboard.press("Enter")
+    expect(river.locator("#messages li").last).to_contain_text("i feel so hopeless")
+    river.fill("#body", "i've said my goodbyes")
+    river.keyboard.press("Enter")
+
+    expect(river.locator("#support-card")).to_be_visible()
+    alert = maple.locator("#alerts li.alert").first
+    expect(alert).to_contain_text("IMMINENT")
+    expect(alert.locator(".signal").first).to_contain_text("farewell")
+    expect(alert.locator(".signal.earlier")).to_contain_text("said earlier, hopelessness")

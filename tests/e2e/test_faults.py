@@ -211,7 +211,7 @@ async def test_a_client_that_stops_reading_neither_stalls_the_room_nor_grows_mem
         await twin_sender.say(f"{time.monotonic():.6f} {i} {padding}")
         await asyncio.sleep(0.02)
     for member in (watcher, twin_watcher):
-        await member.wait_until(lambda: member.contiguous == 300, timeout=30)
+        await member.wait_until(lambda: member.contiguous == 300, timeout=60)  # slow hosts: judged by the twin
 
     def median_latency(member):
         latencies = sorted(received - float(message["body"].split()[0])

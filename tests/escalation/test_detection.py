@@ -289,6 +289,93 @@ def test_none_carries_no_signals():
     assert assess("").level == Level.NONE
 
 
+# --- read beside a risk already stated (an open alert) -------------------------------------
+@pytest.mark.parametrize("text, category", [
+    ("im at the bridge rn", "method"),
+    ("i bought a rope today", "method"),
+    ("i have a plan i just haven't done it yet", "plan"),
+    ("my mind is made up", "intent"),
+    ("please don't look for me", "intent"),
+    ("i've said my goodbyes", "farewell"),
+])
+def test_after_a_stated_risk_one_raiser_is_imminent(text, category):
+    assert assess(text).level < Level.CRISIS, "alone, from someone nobody is worried about, it says little"
+    result = assess(text, earlier=Level.CRISIS)
+    assert result.level == Level.IMMINENT, (text, result)
+    assert category in result.categories
+
+
+@pytest.mark.parametrize("text", [
+    "see you all tonight",  # a time alone
+    "i took my pills and i'm going to bed",  # the bare name of a means
+    "i'm not going to the bridge",  # negated
+    "i used to stand on the bridge and think about it",  # the past
+    "goodbye everyone, see you tomorrow",  # a sign-off
+    "thanks, i'm going to call the number",
+])
+def test_after_a_stated_risk_ordinary_words_stay_ordinary(text):
+    assert assess(text, earlier=Level.CRISIS).level < Level.CRISIS, text
+
+
+@pytest.mark.parametrize("text", [
+    "i've said my goodbyes",
+    "goodbye everyone. thank you for everything",
+    "farewell everyone",
+])
+def test_after_distress_a_goodbye_is_a_goodbye_note(text):
+    """As in one message ("i can't do this anymore. goodbye"): a goodbye beside distress."""
+    assert assess(text).level < Level.CRISIS
+    result = assess(text, earlier=Level.DISTRESS)
+    assert result.level == Level.IMMINENT, (text, result)
+    assert "farewell" in result.categories
+
+
+@pytest.mark.parametrize("text", [
+    "im at the bridge rn",  # the means or a place: imminent beside ideation, not beside distress
+    "my mind is made up",  # a resolve: "made up my mind to quit my job" is everyday too
+    "goodbye everyone, see you tomorrow",  # a sign-off
+    "see you all tonight",
+])
+def test_after_distress_only_a_goodbye_raises(text):
+    assert assess(text, earlier=Level.DISTRESS).level < Level.CRISIS, text
+
+
+def test_a_farewell_that_signs_off_is_not_a_goodbye_note():
+    assert assess("💊 goodbye everyone").level == Level.IMMINENT  # the means beside a goodbye
+    assert assess("💊 goodbye everyone, see you tomorrow").level == Level.NONE
+    assert assess("bye all, going to bed", earlier=Level.DISTRESS).level == Level.NONE
+
+
+def test_a_sign_off_inside_what_a_risk_phrase_says_does_not_cancel_the_goodbye():
+    result = assess("goodbye everyone. going to bed and never waking up")
+    assert result.level == Level.IMMINENT and {"farewell", "ideation"} <= result.categories
+
+
+def test_passive_ideation_is_raised_by_a_goodbye_but_not_by_a_time_word():
+    assert assess("i hope i never wake up. goodbye everyone").level == Level.IMMINENT
+    assert assess("i hope i never wake up tomorrow").level == Level.CRISIS
+
+
+@pytest.mark.parametrize("text,level,category", [
+    ("i can't cope anymore", Level.DISTRESS, "hopelessness"),
+    ("everything feels pointless", Level.DISTRESS, "hopelessness"),
+    ("see you on the other side", Level.CRISIS, "ideation"),
+    ("goodbye everyone, see you on the other side", Level.IMMINENT, "farewell"),  # "see you on" is no sign-off here
+])
+def test_session_8_phrases(text, level, category):
+    result = assess(text)
+    assert (result.level, category in result.categories) == (level, True), result
+
+
+def test_the_other_side_of_something_is_not_a_goodbye():
+    assert assess("see you all on the other side of exam week").level == Level.NONE
+
+
+@pytest.mark.parametrize("text", ["going to bed and not waking up till noon", "going to sleep and not waking up until 11"])
+def test_a_lie_in_is_not_ideation(text):
+    assert assess(text).level == Level.NONE
+
+
 # --- engineering properties -----------------------------------------------------------------
 def test_fast_and_careful_paths_agree_on_every_labelled_message():
     from bench.detection import ORDINARY_CHAT, PROJECT_SET, read_project_set

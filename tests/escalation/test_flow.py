@@ -351,3 +351,77 @@ async def test_a_room_can_hold_imminent_messages_until_a_facilitator_restores_th
     assert restored["id"] == own["id"] and "hidden" not in restored
     for socket in (a, b, m, console):
         await socket.disconnect()
+
+
+async def test_what_someone_says_while_their_alert_is_open_is_read_beside_it(alice, bob, maple, anxiety, grief, hotlines):
+    console, _ = await on_duty_console(maple)
+    a, b = await in_room(alice), await in_room(bob)
+    await say(b, "im at the bridge rn")  # nobody is worried about bob: a place, nothing more
+    await receive(b, "message.new")
+    await say(a, "I want to kill myself")
+    first = (await receive(console, "alert.new"))["alert"]
+    assert (first["level"], first["subject"]["name"]) == ("crisis", "alice")
+    assert (await receive(a, "support.offer"))["level"] == "crisis"
+
+    await say(a, "im at the bridge rn")
+    raised = (await receive(console, "alert.new"))["alert"]
+    assert (raised["id"], raised["level"]) == (first["id"], "imminent")
+    reasons = {(s["category"], s["text"], s.get("earlier", False)) for s in raised["signals"]}  # both messages'
+    assert ("method", "im at the bridge", False) in reasons
+    assert ("ideation", True) in {(category, earlier) for category, _, earlier in reasons}
+    assert (await receive(a, "support.offer"))["level"] == "imminent"
+    elsewhere = await in_room(alice, "grief")  # the risk is the person's, not the room's
+    await say(elsewhere, "my mind is made up")
+    other = (await receive(console, "alert.new"))["alert"]
+    assert (other["room"]["slug"], other["level"]) == ("grief", "imminent")
+    await elsewhere.disconnect()
+
+    for alert in (first, other):
+        await send(console, type="alert.resolve", alert_id=alert["id"], outcome="safe", note="Walked home, called her sister")
+        await receive(console, "alert.updated")
+    await say(a, "standing on the bridge rn")  # the alerts are closed: read alone again
+    assert (await receive(a, "message.new"))["message"]["body"] == "standing on the bridge rn"
+    assert "alert.new" not in await types_within(console)
+    stored = await db(lambda: list(Message.objects.order_by("id").values_list("author__username", "risk_level")))()
+    assert stored == [("bob", "none"), ("alice", "crisis"), ("alice", "imminent"), ("alice", "imminent"), ("alice", "none")]
+    for s in (a, b, console):
+        await s.disconnect()
+
+
+async def test_a_goodbye_soon_after_a_distress_message_is_read_as_a_goodbye_note(
+    alice, bob, maple, anxiety, grief, hotlines, monkeypatch
+):
+    from datetime import timedelta
+
+    from rooms.clock import clock
+
+    now = [clock.now()]
+    monkeypatch.setattr(clock, "now", lambda: now[0])
+    console, _ = await on_duty_console(maple)
+    a, b = await in_room(alice), await in_room(bob)
+    await say(b, "i've said my goodbyes")  # bob said nothing worrying before: a goodbye, nothing more
+    await receive(b, "message.new")
+    await say(a, "i can't do this anymore")  # distress: no alert, no offer
+    await receive(a, "message.new")
+    await receive(b, "message.new")
+    assert "alert.new" not in await types_within(console)
+
+    now[0] += timedelta(minutes=20)
+    elsewhere = await in_room(alice, "grief")  # what she said is hers, in any room
+    await say(elsewhere, "i've said my goodbyes")
+    alert = (await receive(console, "alert.new"))["alert"]
+    assert (alert["level"], alert["room"]["slug"], alert["subject"]["name"]) == ("imminent", "grief", "alice")
+    reasons = {(s["category"], s.get("earlier", False)) for s in alert["signals"]}
+    assert {("farewell", False), ("hopelessness", True)} <= reasons  # the earlier message is part of why
+    assert (await receive(elsewhere, "support.offer"))["level"] == "imminent"
+    await send(console, type="alert.resolve", alert_id=alert["id"], outcome="safe", note="Talked it through")
+    await receive(console, "alert.updated")
+
+    await say(b, "everything is so hopeless")
+    await receive(b, "message.new")
+    now[0] += timedelta(minutes=31)  # long enough ago: read alone again
+    await say(b, "goodbye everyone")
+    await receive(b, "message.new")
+    assert "alert.new" not in await types_within(console)
+    for s in (a, b, elsewhere, console):
+        await s.disconnect()

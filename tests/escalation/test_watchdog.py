@@ -8,11 +8,13 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.core import mail
 
 from escalation import services, watchdog
 from escalation.models import Alert, FacilitatorDuty, Notification
 from rooms.clock import clock
+from tests.helpers import open_socket, receive, send
 
 
 @pytest.fixture
@@ -170,14 +172,7 @@ def test_duty_lapses_after_the_grace_period_without_a_console(alice, anxiety, ma
     assert FacilitatorDuty.objects.get(user=maple).on_duty, "the choice is kept for when they return"
 
 
-@pytest.mark.django_db(transaction=True)
-async def test_watchdog_resend_reaches_a_live_console_through_the_outbox(
-    alice, anxiety, maple, hotlines, escalation_settings, frozen
-):
-    from asgiref.sync import sync_to_async
-
-    from tests.helpers import open_socket, receive, send
-
+async def resend_reaches_an_on_duty_console(maple, alice, anxiety, frozen):
     console, _ = await open_socket("/ws/facilitator/", maple)
     await receive(console, "console.state")
     await send(console, type="duty.set", on_duty=True)
@@ -188,3 +183,21 @@ async def test_watchdog_resend_reaches_a_live_console_through_the_outbox(
     resent = await receive(console, "alert.new", timeout=5)
     assert resent["alert"]["id"] == alert.pk and resent["alert"]["notify_count"] == 2
     await console.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_watchdog_resend_reaches_a_live_console_through_the_outbox(
+    alice, anxiety, maple, hotlines, escalation_settings, frozen
+):
+    await resend_reaches_an_on_duty_console(maple, alice, anxiety, frozen)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_outbox_goes_on_reaching_consoles_after_the_console_that_started_it_closed(
+    alice, anxiety, maple, hotlines, escalation_settings, frozen
+):
+    """The first console of a process starts the outbox relay; the relay outlives it."""
+    first, _ = await open_socket("/ws/facilitator/", maple)
+    await receive(first, "console.state")
+    await first.disconnect()
+    await resend_reaches_an_on_duty_console(maple, alice, anxiety, frozen)

@@ -1,10 +1,13 @@
 import asyncio
+import threading
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from rooms.admission import CLOSE_BUSY, HandshakeGate, handshake_slots
-from tests.helpers import open_socket, receive
+from chatserver.asgi import application
+from rooms.admission import CLOSE_BUSY, HandshakeGate, console_handshake_slots, handshake_slots
+from tests.helpers import ORIGIN, open_socket, receive, send, session_cookie
 
 
 class SlowRoom:
@@ -15,7 +18,8 @@ class SlowRoom:
         self.finish: dict[str, asyncio.Event] = {}
 
     async def __call__(self, scope, receive, send):
-        name = scope["path"]
+        query = scope["query_string"].decode()
+        name = f"{scope['path']}?{query}" if query else scope["path"]
         self.started.append(name)
         await receive()  # websocket.connect
         await self.finish.setdefault(name, asyncio.Event()).wait()
@@ -27,11 +31,11 @@ class SlowRoom:
         self.finish.setdefault(name, asyncio.Event()).set()
 
 
-def gated(settings, slots=1, queue=10, wait=60.0):
+def gated(settings, slots=1, queue=10, wait=60.0, console_slots=2):
     settings.CHAT = {**settings.CHAT, "HANDSHAKE_SLOTS": slots, "HANDSHAKE_QUEUE": queue,
-                     "HANDSHAKE_WAIT_SECONDS": wait}
+                     "HANDSHAKE_WAIT_SECONDS": wait, "CONSOLE_HANDSHAKE_SLOTS": console_slots}
     room = SlowRoom()
-    return room, HandshakeGate(room, ungated_paths=("/ws/facilitator/",))
+    return room, HandshakeGate(room, console_paths=("/ws/facilitator/",))
 
 
 async def until(condition):
@@ -100,6 +104,25 @@ async def test_a_page_that_leaves_mid_handshake_gives_its_slot_back(settings):
     await next_in.disconnect()
 
 
+async def test_a_flood_of_console_handshakes_waits_in_its_own_line_and_rooms_go_on(settings):
+    room, gate = gated(settings, slots=1, console_slots=1)
+    consoles = [WebsocketCommunicator(gate, f"/ws/facilitator/?n={n}") for n in range(3)]
+    connecting = [asyncio.create_task(c.connect(timeout=5)) for c in consoles]
+    await until(lambda: console_handshake_slots().waiting == 2)
+    assert room.started == ["/ws/facilitator/?n=0"]  # one at a time, however many arrive
+
+    visitor = WebsocketCommunicator(gate, "/ws/rooms/a/")
+    joining = asyncio.create_task(visitor.connect(timeout=5))
+    await asyncio.wait_for(until(lambda: "/ws/rooms/a/" in room.started), 2)  # not behind them
+    room.let_in("/ws/rooms/a/")
+    assert (await joining)[0] is True
+    for n in range(3):
+        room.let_in(f"/ws/facilitator/?n={n}")
+    assert [(await task)[0] for task in connecting] == [True, True, True]
+    for c in (visitor, *consoles):
+        await c.disconnect()
+
+
 @pytest.mark.django_db(transaction=True)
 async def test_the_console_gets_in_while_room_handshakes_are_turned_away(settings, alice, maple, anxiety):
     settings.CHAT = {**settings.CHAT, "HANDSHAKE_SLOTS": 1, "HANDSHAKE_QUEUE": 0}
@@ -117,3 +140,24 @@ async def test_the_console_gets_in_while_room_handshakes_are_turned_away(setting
     assert connected is True
     assert (await receive(room, "room.state"))["room"]["slug"] == "anxiety"
     await room.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_console_works_while_the_rooms_database_work_is_stuck(maple):
+    """In a storm the rooms' queries queue on Channels' one database thread; the console's do not
+    wait behind them (held here for as long as the test likes)."""
+    cookie = await session_cookie(maple)
+    release = threading.Event()
+    stuck = asyncio.create_task(sync_to_async(release.wait, thread_sensitive=True)())
+    try:
+        console = WebsocketCommunicator(application, "/ws/facilitator/", headers=[
+            (b"origin", ORIGIN), (b"host", b"localhost"), (b"cookie", f"sessionid={cookie}".encode())])
+        assert (await console.connect(timeout=5))[0] is True
+        assert (await receive(console, "console.state"))["me"]["name"] == "maple"
+        await send(console, type="duty.set", on_duty=True)
+        assert (await receive(console, "duty"))["on_duty"] is True
+        assert not stuck.done()  # all of it while the rooms' database thread was held
+    finally:
+        release.set()
+        await stuck
+    await console.disconnect()

@@ -40,7 +40,10 @@ function card(a) {
   if (a.reporter) li.append(el("p", { text: `Reported by ${a.reporter.name}` }));
   if (a.signals.length) {
     li.append(el("p", { class: "why" }, el("strong", { text: "Why: " }),
-      ...a.signals.map((s) => el("span", { class: "signal", text: `${s.category.replace("_", " ")}: “${s.text}”` }))));
+      ...a.signals.map((s) => el("span", {
+        class: s.earlier ? "signal earlier" : "signal",
+        text: `${s.earlier ? "said earlier, " : ""}${s.category.replace("_", " ")}: “${s.text}”`,
+      }))));
   }
   if (a.context.length) {
     const ctx = el("ol", { class: "context", "aria-label": "Messages around it" });
