@@ -107,6 +107,16 @@ def earlier_risk(person_ids: set[int]) -> dict[int, Earlier]:
     return found
 
 
+def stands_after(before: Earlier | None, level: Level, said: str) -> Earlier | None:
+    """What stands once a message at `level` is stored, as earlier_risk would then read it: its
+    alert (crisis and above), else the latest distress message, else what stood before."""
+    if level >= Level.CRISIS or (before is not None and before.level >= Level.CRISIS):
+        return Earlier(Level.CRISIS)
+    if level == Level.DISTRESS:
+        return Earlier(Level.DISTRESS, said)
+    return before
+
+
 @transaction.atomic
 def request_help(person: User, room: Room) -> Raised:
     """'Talk to a facilitator now' / 'I need help': a self-referral."""

@@ -53,8 +53,15 @@ def post_messages(drafts: list[Draft]) -> list[Posted | ChatError]:
     # what they say next, in any room, is read beside it, so "im at the bridge rn" after "i want
     # to die" is imminent, and so is "i've said my goodbyes" after "i can't do this anymore".
     earlier = escalation.earlier_risk({d.author.pk for d in drafts if not d.author.is_facilitator})
-    screened = [Screened(Assessment(Level.NONE)) if d.author.is_facilitator
-                else _screen(d.body, earlier.get(d.author.pk)) for d in drafts]
+    screened = []
+    for d in drafts:
+        if d.author.is_facilitator:
+            screened.append(Screened(Assessment(Level.NONE)))
+            continue
+        screened.append(_screen(d.body, earlier.get(d.author.pk)))
+        # The same person twice in one batch (two tabs, a phone and a laptop): the second is read
+        # beside the first as it would be had the first been stored a moment earlier.
+        earlier[d.author.pk] = escalation.stands_after(earlier.get(d.author.pk), screened[-1].assessment.level, d.body)
     try:
         with transaction.atomic():
             return _store(drafts, screened, stored={})

@@ -36,3 +36,26 @@ def test_the_latest_distress_message_in_the_window_is_what_a_follow_up_is_read_b
     assert services.earlier_risk({alice.pk})[alice.pk].said == "i'm such a burden to everyone"
     now[0] += timedelta(minutes=10)
     assert services.earlier_risk({alice.pk}) == {}
+
+
+def test_a_goodbye_stored_in_the_same_batch_as_the_distress_before_it_is_still_read_beside_it(
+    alice, bob, anxiety, grief
+):
+    """Two tabs, or a slow moment: both messages reach the writer together, in the order sent."""
+    def draft(person, room, body):
+        return Draft(room=room, author=person, client_id=uuid.uuid4(), body=body)
+
+    hopeless, bobs_goodbye, goodbye = post_messages([
+        draft(alice, anxiety, "i feel so hopeless"),
+        draft(bob, anxiety, "i've said my goodbyes"),  # nothing worrying from bob before
+        draft(alice, grief, "i've said my goodbyes"),
+    ])
+    assert (hopeless.assessment.level, hopeless.raised) == (Level.DISTRESS, None)
+    assert bobs_goodbye.raised is None
+    assert goodbye.assessment.level == Level.IMMINENT
+    alert = goodbye.raised.alert
+    assert {(s["category"], s.get("earlier", False)) for s in alert.signals} >= {
+        ("farewell", False), ("hopelessness", True)}
+
+    _, after_alert = post_messages([draft(alice, grief, "i'm fine, honestly"), draft(alice, anxiety, "bye all")])
+    assert after_alert.assessment.level == Level.IMMINENT  # read beside the open alert, in any room
