@@ -9,6 +9,9 @@ from django.test import Client
 from chatserver.asgi import application
 
 ORIGIN = b"http://localhost"
+# How long to wait for something that should come. Only a failing test waits this long; a loaded CI
+# host once took 1.5 s to log a test user in and 3 s to deliver a message.
+PATIENCE = 10
 
 
 @sync_to_async
@@ -24,11 +27,11 @@ async def open_socket(path: str, user=None, origin: bytes = ORIGIN):
     if user is not None:
         headers.append((b"cookie", f"sessionid={await session_cookie(user)}".encode()))
     communicator = WebsocketCommunicator(application, path, headers=headers)
-    connected, _ = await communicator.connect(timeout=5)
+    connected, _ = await communicator.connect(timeout=PATIENCE)
     return communicator, connected
 
 
-async def receive(communicator, type_: str, timeout: float = 3) -> dict:
+async def receive(communicator, type_: str, timeout: float = PATIENCE) -> dict:
     """The next frame of this type, skipping others (presence, typing ...)."""
     while True:
         frame = json.loads(await communicator.receive_from(timeout=timeout))
@@ -57,5 +60,5 @@ async def types_until(communicator, **wanted: int) -> list[str]:
     (`message_new=3` for "message.new"); a slow machine waits instead of failing a fixed window."""
     types: list[str] = []
     while any(types.count(name.replace("_", ".")) < count for name, count in wanted.items()):
-        types.append(json.loads(await communicator.receive_from(timeout=5))["type"])
+        types.append(json.loads(await communicator.receive_from(timeout=PATIENCE))["type"])
     return types

@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.servers import RedisServer, Site
 
@@ -32,6 +33,10 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Waiting for what a person should see: a loaded CI host once needed more than Playwright's 5 s.
+expect.set_options(timeout=15_000)
+
+
 # Module scope: the sync API runs its own event loop, which must be gone before asyncio tests run.
 @pytest.fixture(scope="module")
 def browser():
@@ -52,7 +57,7 @@ def signed_in_page(browser):
         context = browser.new_context(base_url=base_url, viewport=viewport or {"width": 1100, "height": 800})
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(10000)
+        page.set_default_timeout(15_000)
         page.goto("/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
