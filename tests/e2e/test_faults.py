@@ -156,7 +156,7 @@ async def test_a_killed_watchdog_restarts_and_loses_or_doubles_no_resend(embedde
         process.wait()
 
     events = renotified(site)
-    await river.wait_until(lambda: sum(f["type"] == "alert.new" for f in frames) >= 1 + len(events), timeout=5)
+    await river.wait_until(lambda: sum(f["type"] == "alert.new" for f in frames) >= 1 + len(events), timeout=20)
     counts = [count for count, _ in events]
     assert counts == list(range(2, 2 + len(events))), "each re-send once, in order, none doubled"
     gaps = [later - earlier for (_, earlier), (_, later) in zip(events, events[1:])]
