@@ -477,3 +477,35 @@ def test_lexicon_errors_name_the_line(tmp_path):
         f.write("\n[ideation urgent]\nwhatever\n")
     with pytest.raises(LexiconError, match="unknown level 'urgent'"):
         load("xx", tmp_path)
+
+
+# --- session 9: the note, the will, the things given away ------------------------------------
+@pytest.mark.parametrize("text, category", [
+    ("i've written my note", "plan"),
+    ("ive left a note on my pillow for whoever finds me", "farewell"),
+    ("i have the pills counted out on the bed and the note next to them", "farewell"),
+    ("it'll all be over soon. bye everyone", "intent"),
+    ("the note is in my desk drawer. i'm done fighting", "farewell"),
+    ("my letters are written and ive given the cat to my neighbour. im so tired of being alive", "farewell"),
+])
+def test_a_note_left_beside_the_means_a_finality_or_despair_is_imminent(text, category):
+    check(text, Level.IMMINENT, category)
+
+
+@pytest.mark.parametrize("text", [
+    "finished my notes for the exam, wish me luck",
+    "exams finish friday, it will all be over soon thank god",
+    "i left a note for my flatmate about the bins",
+    "wrote my will today since the baby arrived, feels very grown up",
+    "gave my cat to my parents while i'm on placement, miss her already",
+])
+def test_everyday_notes_wills_and_endings_are_not_goodbyes(text):
+    check(text, Level.NONE)
+
+
+def test_a_negation_before_when_i_am_gone_belongs_to_another_verb():
+    check("i gave my dog to my brother so he won't be alone when i'm gone", Level.IMMINENT, "farewell")
+
+
+def test_a_note_written_in_the_mind_is_ideation():
+    check("i keep drafting a suicide note in my head but i havent written anything", Level.CRISIS, "ideation")
