@@ -17,7 +17,7 @@ from rooms.clock import clock
 from rooms.models import Membership, Room, User
 from rooms.services import post_message
 from tests.fuzzing import exchange
-from tests.helpers import drain, open_socket, receive, send
+from tests.helpers import PATIENCE, drain, open_socket, receive, send
 
 ROLES = ["anonymous", "peer", "member", "facilitator", "admin"]
 PRIVATE = "support-7-abc123"
@@ -176,7 +176,7 @@ async def test_every_console_frame_type_works_for_facilitators_and_admins(people
         await send(socket, type=type_, **fields)
         # Every frame type gets an answer; some come back through the channel layer, so wait
         # for the first however long a loaded machine takes, then collect what follows it.
-        frames = [json.loads(await socket.receive_from(timeout=5))] + await drain(socket, 0.2)
+        frames = [json.loads(await socket.receive_from(timeout=PATIENCE))] + await drain(socket, 0.2)
         codes = {f.get("code") for f in frames if f["type"] == "error"}
         assert "not_allowed" not in codes, f"{role} {type_}: {frames}"
         if type_ == "report.close":

@@ -10,7 +10,7 @@ from django.core import mail
 from escalation import services
 from escalation.models import Alert, AlertEvent
 from rooms.models import Message
-from tests.helpers import open_socket, receive, send, types_within
+from tests.helpers import PATIENCE, open_socket, receive, send, types_within
 
 pytestmark = pytest.mark.django_db(transaction=True)
 db = sync_to_async
@@ -320,7 +320,7 @@ async def test_a_room_can_hold_imminent_messages_until_a_facilitator_restores_th
     await say(a, "I am going to jump off the bridge tonight")
     got = {}
     while len(got) < 2:  # the card and the author's own copy, in either order
-        frame = json.loads(await a.receive_from(timeout=3))
+        frame = json.loads(await a.receive_from(timeout=PATIENCE))
         if frame["type"] in ("support.offer", "message.new"):
             got[frame["type"]] = frame
     own = got["message.new"]["message"]

@@ -14,7 +14,7 @@ from django.core import mail
 from escalation import services, watchdog
 from escalation.models import Alert, FacilitatorDuty, Notification
 from rooms.clock import clock
-from tests.helpers import open_socket, receive, send
+from tests.helpers import PATIENCE, open_socket, receive, send
 
 
 @pytest.fixture
@@ -180,7 +180,7 @@ async def resend_reaches_an_on_duty_console(maple, alice, anxiety, frozen):
     alert = await sync_to_async(crisis)(alice, anxiety, "imminent")
     frozen(31)
     await sync_to_async(watchdog.tick)()  # as the worker process would
-    resent = await receive(console, "alert.new", timeout=5)
+    resent = await receive(console, "alert.new")
     assert resent["alert"]["id"] == alert.pk and resent["alert"]["notify_count"] == 2
     await console.disconnect()
 

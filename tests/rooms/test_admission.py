@@ -7,7 +7,7 @@ from channels.testing import WebsocketCommunicator
 
 from chatserver.asgi import application
 from rooms.admission import CLOSE_BUSY, HandshakeGate, console_handshake_slots, handshake_slots
-from tests.helpers import ORIGIN, open_socket, receive, send, session_cookie
+from tests.helpers import ORIGIN, PATIENCE, open_socket, receive, send, session_cookie
 
 
 class SlowRoom:
@@ -152,7 +152,7 @@ async def test_the_console_works_while_the_rooms_database_work_is_stuck(maple):
     try:
         console = WebsocketCommunicator(application, "/ws/facilitator/", headers=[
             (b"origin", ORIGIN), (b"host", b"localhost"), (b"cookie", f"sessionid={cookie}".encode())])
-        assert (await console.connect(timeout=5))[0] is True
+        assert (await console.connect(timeout=PATIENCE))[0] is True
         assert (await receive(console, "console.state"))["me"]["name"] == "maple"
         await send(console, type="duty.set", on_duty=True)
         assert (await receive(console, "duty"))["on_duty"] is True

@@ -8,7 +8,7 @@ from asgiref.sync import sync_to_async
 
 from rooms.clock import clock
 from rooms.models import AuditEntry, Membership, Message, Report, Sanction
-from tests.helpers import open_socket, receive, send, types_until, types_within
+from tests.helpers import PATIENCE, open_socket, receive, send, types_until, types_within
 
 pytestmark = pytest.mark.django_db(transaction=True)
 db = sync_to_async
@@ -151,7 +151,7 @@ async def test_kick_closes_their_sockets_here_only_and_they_may_come_back(alice,
     m, _ = await joined(maple)
     await send(m, type="mod.kick", user_id=alice.pk, reason="please take a break")
     assert (await receive(a, "sanction"))["kind"] == "kick"
-    closed = await a.receive_output(timeout=3)
+    closed = await a.receive_output(timeout=PATIENCE)
     assert closed == {"type": "websocket.close", "code": 4003}
     assert "sanction" not in await types_within(elsewhere)
     _, connected = await open_socket("/ws/rooms/anxiety/", alice)
@@ -287,7 +287,7 @@ async def test_leaving_a_room_ends_membership_and_the_socket(alice, anxiety):
     a, _ = await joined(alice)
     await send(a, type="room.leave")
     assert (await receive(a, "left"))["room"] == "anxiety"
-    assert (await a.receive_output(timeout=3))["type"] == "websocket.close"
+    assert (await a.receive_output(timeout=PATIENCE))["type"] == "websocket.close"
     assert not await db(Membership.objects.filter(user=alice, room=anxiety).exists)()
 
 
@@ -332,7 +332,7 @@ async def test_a_flooding_socket_is_closed_as_a_policy_violation(alice, maple, a
     for _ in range(40):
         await send(a, type="typing")
     while True:
-        output = await a.receive_output(timeout=3)
+        output = await a.receive_output(timeout=PATIENCE)
         if output["type"] == "websocket.close":
             break
     assert output["code"] == 4008

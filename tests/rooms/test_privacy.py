@@ -15,7 +15,7 @@ from escalation.models import Alert, AlertEvent
 from rooms import moderation, privacy, services
 from rooms.clock import clock
 from rooms.models import Membership, Message, Report, Room, User
-from tests.helpers import open_socket, receive
+from tests.helpers import PATIENCE, open_socket, receive
 
 pytestmark = pytest.mark.django_db
 
@@ -121,7 +121,7 @@ async def test_deleting_closes_the_persons_open_room_sockets(alice, anxiety):
 
     frame = await receive(socket, "sanction")
     assert frame["text"] == "This account has been deleted."
-    assert (await socket.receive_output(timeout=3))["type"] == "websocket.close"
+    assert (await socket.receive_output(timeout=PATIENCE))["type"] == "websocket.close"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -134,7 +134,7 @@ async def test_deleting_closes_the_facilitators_open_console(maple):
 
     frame = await receive(socket, "account.deleted")
     assert frame["text"] == "This account has been deleted."
-    closed = await socket.receive_output(timeout=3)
+    closed = await socket.receive_output(timeout=PATIENCE)
     assert closed == {"type": "websocket.close", "code": 4003}
     assert not await sync_to_async(User.objects.filter(username="maple").exists)()
 
