@@ -509,3 +509,33 @@ def test_a_negation_before_when_i_am_gone_belongs_to_another_verb():
 
 def test_a_note_written_in_the_mind_is_ideation():
     check("i keep drafting a suicide note in my head but i havent written anything", Level.CRISIS, "ideation")
+
+
+# --- session 9: preparations and acts described without the words for dying -----------------
+@pytest.mark.parametrize("text, category", [
+    ("standing on the wrong side of the railing on the bridge rn", "attempt"),
+    ("im sat on the edge of the multistorey car park roof", "attempt"),
+    ("bought paracetamol from three different shops today so i have enough", "plan"),
+    ("my plan is to drive into a tree on the motorway on the way home", "method"),
+    ("ive decided. saturday, after my shift, at the railway crossing", "intent"),
+    ("i have my dads gun in my lap and its loaded", "plan"),
+    ("wrote my goodbyes, turned my phone off after this, the bottle is open", "farewell"),
+])
+def test_preparations_and_acts_are_imminent_without_a_word_for_dying(text, category):
+    check(text, Level.IMMINENT, category)
+
+
+@pytest.mark.parametrize("text", [
+    "we tied the rope to the tree for the swing, kids loved it",
+    "i've decided: saturday i'm finally telling my manager i'm quitting",
+    "my plan is to study all weekend",
+    "i almost drove into a tree on the ice this morning",
+    "i'm drowning in coursework this week",
+    "the dishwasher is loaded, can someone put it on",
+])
+def test_the_same_words_in_everyday_life_are_nothing(text):
+    check(text, Level.NONE)
+
+
+def test_drowning_unseen_is_distress():
+    check("i'm drowning and nobody sees it", Level.DISTRESS, "distress")
