@@ -102,6 +102,20 @@ def test_meaningful_emoji_raise_the_tier():
     ("I want to die. goodbye everyone", "farewell"),
     ("I've been giving away my things, I won't need them anymore", "farewell"),
     ("this is my goodbye, thank you for everything", "farewell"),
+    # session 9: preparations and acts, often without a word for dying
+    ("i've written my note", "plan"),
+    ("ive left a note on my pillow for whoever finds me", "farewell"),
+    ("i have the pills counted out on the bed and the note next to them", "farewell"),
+    ("it'll all be over soon. bye everyone", "intent"),
+    ("the note is in my desk drawer. i'm done fighting", "farewell"),
+    ("my letters are written and ive given the cat to my neighbour. im so tired of being alive", "farewell"),
+    ("standing on the wrong side of the railing on the bridge rn", "attempt"),
+    ("im sat on the edge of the multistorey car park roof", "attempt"),
+    ("bought paracetamol from three different shops today so i have enough", "plan"),
+    ("my plan is to drive into a tree on the motorway on the way home", "method"),
+    ("ive decided. saturday, after my shift, at the railway crossing", "intent"),
+    ("i have my dads gun in my lap and its loaded", "plan"),
+    ("wrote my goodbyes, turned my phone off after this, the bottle is open", "farewell"),
 ])
 def test_means_plan_timing_and_farewell_make_it_imminent(text, category):
     check(text, Level.IMMINENT, category)
@@ -479,53 +493,13 @@ def test_lexicon_errors_name_the_line(tmp_path):
         load("xx", tmp_path)
 
 
-# --- session 9: the note, the will, the things given away ------------------------------------
-@pytest.mark.parametrize("text, category", [
-    ("i've written my note", "plan"),
-    ("ive left a note on my pillow for whoever finds me", "farewell"),
-    ("i have the pills counted out on the bed and the note next to them", "farewell"),
-    ("it'll all be over soon. bye everyone", "intent"),
-    ("the note is in my desk drawer. i'm done fighting", "farewell"),
-    ("my letters are written and ive given the cat to my neighbour. im so tired of being alive", "farewell"),
-])
-def test_a_note_left_beside_the_means_a_finality_or_despair_is_imminent(text, category):
-    check(text, Level.IMMINENT, category)
-
-
+# --- session 9: the same preparations in everyday life ------------------------------------
 @pytest.mark.parametrize("text", [
     "finished my notes for the exam, wish me luck",
     "exams finish friday, it will all be over soon thank god",
     "i left a note for my flatmate about the bins",
     "wrote my will today since the baby arrived, feels very grown up",
     "gave my cat to my parents while i'm on placement, miss her already",
-])
-def test_everyday_notes_wills_and_endings_are_not_goodbyes(text):
-    check(text, Level.NONE)
-
-
-def test_a_negation_before_when_i_am_gone_belongs_to_another_verb():
-    check("i gave my dog to my brother so he won't be alone when i'm gone", Level.IMMINENT, "farewell")
-
-
-def test_a_note_written_in_the_mind_is_ideation():
-    check("i keep drafting a suicide note in my head but i havent written anything", Level.CRISIS, "ideation")
-
-
-# --- session 9: preparations and acts described without the words for dying -----------------
-@pytest.mark.parametrize("text, category", [
-    ("standing on the wrong side of the railing on the bridge rn", "attempt"),
-    ("im sat on the edge of the multistorey car park roof", "attempt"),
-    ("bought paracetamol from three different shops today so i have enough", "plan"),
-    ("my plan is to drive into a tree on the motorway on the way home", "method"),
-    ("ive decided. saturday, after my shift, at the railway crossing", "intent"),
-    ("i have my dads gun in my lap and its loaded", "plan"),
-    ("wrote my goodbyes, turned my phone off after this, the bottle is open", "farewell"),
-])
-def test_preparations_and_acts_are_imminent_without_a_word_for_dying(text, category):
-    check(text, Level.IMMINENT, category)
-
-
-@pytest.mark.parametrize("text", [
     "we tied the rope to the tree for the swing, kids loved it",
     "i've decided: saturday i'm finally telling my manager i'm quitting",
     "my plan is to study all weekend",
@@ -535,6 +509,14 @@ def test_preparations_and_acts_are_imminent_without_a_word_for_dying(text, categ
 ])
 def test_the_same_words_in_everyday_life_are_nothing(text):
     check(text, Level.NONE)
+
+
+def test_a_negation_before_when_i_am_gone_belongs_to_another_verb():
+    check("i gave my dog to my brother so he won't be alone when i'm gone", Level.IMMINENT, "farewell")
+
+
+def test_a_note_written_in_the_mind_is_ideation():
+    check("i keep drafting a suicide note in my head but i havent written anything", Level.CRISIS, "ideation")
 
 
 def test_drowning_unseen_is_distress():
