@@ -506,6 +506,9 @@ def test_lexicon_errors_name_the_line(tmp_path):
     "i almost drove into a tree on the ice this morning",
     "i'm drowning in coursework this week",
     "the dishwasher is loaded, can someone put it on",
+    "i'm a failure at cooking, burnt the rice again haha",
+    "my chest is tight from this cold, lemsip time",
+    "i'm sick of this rain honestly",
 ])
 def test_the_same_words_in_everyday_life_are_nothing(text):
     check(text, Level.NONE)
@@ -519,5 +522,15 @@ def test_a_note_written_in_the_mind_is_ideation():
     check("i keep drafting a suicide note in my head but i havent written anything", Level.CRISIS, "ideation")
 
 
-def test_drowning_unseen_is_distress():
-    check("i'm drowning and nobody sees it", Level.DISTRESS, "distress")
+@pytest.mark.parametrize("text, category", [
+    ("i'm drowning and nobody sees it", "distress"),
+    ("i've been having panic attacks every day this week", "panic"),
+    ("i don't know how much more of this i can take", "hopelessness"),
+    ("life keeps getting worse and i can't see it ever changing", "hopelessness"),
+    ("nothing i do matters, i'm invisible to everyone", "worthlessness"),
+    ("i ruin every relationship i have, i'm toxic", "worthlessness"),
+    ("why does everyone leave me, what's wrong with me", "worthlessness"),
+    ("i'm sick of pretending to be ok all the time", "distress"),
+])
+def test_despair_in_everyday_words_is_distress(text, category):
+    check(text, Level.DISTRESS, category)
