@@ -32,6 +32,15 @@ def test_levels_are_ordered_and_their_values_are_the_tier_names():
     ("I'm a burden to everyone", Level.DISTRESS, "burden"),
     ("I feel trapped in this life", Level.DISTRESS, "trapped"),
     ("having a panic attack right now and I can't breathe", Level.DISTRESS, "panic"),
+    # session 9: despair in everyday words
+    ("i'm drowning and nobody sees it", Level.DISTRESS, "distress"),
+    ("i've been having panic attacks every day this week", Level.DISTRESS, "panic"),
+    ("i don't know how much more of this i can take", Level.DISTRESS, "hopelessness"),
+    ("life keeps getting worse and i can't see it ever changing", Level.DISTRESS, "hopelessness"),
+    ("nothing i do matters, i'm invisible to everyone", Level.DISTRESS, "worthlessness"),
+    ("i ruin every relationship i have, i'm toxic", Level.DISTRESS, "worthlessness"),
+    ("why does everyone leave me, what's wrong with me", Level.DISTRESS, "worthlessness"),
+    ("i'm sick of pretending to be ok all the time", Level.DISTRESS, "distress"),
     ("I want to die", Level.CRISIS, "ideation"),
     ("I wish I could go to sleep and never wake up", Level.CRISIS, "ideation"),
     ("I've been cutting again", Level.CRISIS, "self_harm"),
@@ -520,17 +529,3 @@ def test_a_negation_before_when_i_am_gone_belongs_to_another_verb():
 
 def test_a_note_written_in_the_mind_is_ideation():
     check("i keep drafting a suicide note in my head but i havent written anything", Level.CRISIS, "ideation")
-
-
-@pytest.mark.parametrize("text, category", [
-    ("i'm drowning and nobody sees it", "distress"),
-    ("i've been having panic attacks every day this week", "panic"),
-    ("i don't know how much more of this i can take", "hopelessness"),
-    ("life keeps getting worse and i can't see it ever changing", "hopelessness"),
-    ("nothing i do matters, i'm invisible to everyone", "worthlessness"),
-    ("i ruin every relationship i have, i'm toxic", "worthlessness"),
-    ("why does everyone leave me, what's wrong with me", "worthlessness"),
-    ("i'm sick of pretending to be ok all the time", "distress"),
-])
-def test_despair_in_everyday_words_is_distress(text, category):
-    check(text, Level.DISTRESS, category)
