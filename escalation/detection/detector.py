@@ -16,7 +16,7 @@ RAISERS = {"method", "plan", "timing", "farewell", "intent"}
 # Self-harm and passive ideation are raised by none ("i burned myself again today").
 RAISED_BY = {
     **dict.fromkeys(("ideation", "attempt", "harm_to_others", "danger"), RAISERS),
-    "third_person": {"method", "plan"},
+    "third_person": {"method", "plan", "intent"},
     **dict.fromkeys(DISTRESS_FAMILY, {"farewell"}),
 }
 PASSIVE_RAISED_BY = RAISED_BY["hopelessness"]

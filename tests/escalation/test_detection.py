@@ -277,9 +277,21 @@ def test_someone_else_at_risk_now_is_a_crisis():
     ("my friend just told me she's taken a bunch of pills, what do i do", Level.IMMINENT),  # their attempt
     ("my friend has the pills ready and says she wants to die", Level.IMMINENT),  # the means beside them
     ("my friend says she wants to die and i don't know what to do", Level.CRISIS),
+    # session 9: their resolve beside their plan
+    ("my friend said she's saved up her tablets and is taking them all tonight", Level.IMMINENT),
 ])
 def test_someone_else_in_danger_now_is_imminent(text, level):
     check(text, level, "third_person")
+
+
+def test_someone_elses_act_told_without_a_word_for_dying_is_imminent():
+    for text in ["my mum is locked in the bathroom and says she's got a knife",
+                 "my boyfriend sent me a photo of a rope and said sorry",
+                 "my daughter left a note saying goodbye and she's not in her room"]:
+        assert assess(text).level == Level.IMMINENT, text
+    for text in ["my mum left a note saying she's gone to the shops",
+                 "my dad said the exam would kill me if i didn't revise lol"]:
+        assert assess(text).level == Level.NONE, text
 
 
 def test_someone_elses_attempt_long_ago_is_not_flagged():
