@@ -96,12 +96,12 @@ def earlier_risk(person_ids: set[int]) -> dict[int, Earlier]:
     if not person_ids:
         return {}
     found = {pk: Earlier(Level.CRISIS) for pk in Alert.objects.filter(
-        status__in=Alert.UNRESOLVED, subject_id__in=person_ids).values_list("subject_id", flat=True)}
+        status__in=Alert.UNRESOLVED, subject_id__in=person_ids).order_by().values_list("subject_id", flat=True)}
     rest = person_ids - found.keys()
     if rest:
         since = clock.now() - timedelta(minutes=settings.ESCALATION["DISTRESS_CONTEXT_MINUTES"])
         latest = (Message.objects.filter(author_id__in=rest, risk_level=Level.DISTRESS.value, created_at__gte=since)
-                  .values("author_id").annotate(last=Max("pk")).values("last"))  # a bad hour may hold dozens
+                  .order_by().values("author_id").annotate(last=Max("pk")).values("last"))  # a bad hour may hold dozens
         for author_id, body in Message.objects.filter(pk__in=latest).order_by().values_list("author_id", "body"):
             found[author_id] = Earlier(Level.DISTRESS, body)
     return found

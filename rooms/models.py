@@ -125,6 +125,11 @@ class Message(models.Model):
             models.UniqueConstraint(fields=["room", "seq"], name="one_seq_per_room"),
             models.UniqueConstraint(fields=["author", "client_id"], name="idempotent_send"),
         ]
+        indexes = [
+            # Every message batch asks for its authors' recent distress messages
+            # (escalation.services.earlier_risk): without it, every distress message ever stored.
+            models.Index(fields=["author", "risk_level", "created_at"], name="message_author_risk_time"),
+        ]
 
     def __str__(self):
         return f"{self.room.slug}#{self.seq}"
