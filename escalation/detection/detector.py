@@ -9,17 +9,18 @@ PERSONAL = {"ideation", "self_harm", "attempt", "plan", "hopelessness", "worthle
             "trapped", "panic", "distress"}
 DISTRESS_FAMILY = {"hopelessness", "worthlessness", "burden", "trapped", "panic", "distress"}
 RAISERS = {"method", "plan", "timing", "farewell", "intent"}
+# Beside despair (hopelessness, passive ideation, a distress message said earlier) only a goodbye
+# raises: it makes a goodbye note ("i can't do this anymore. goodbye").
+GOODBYE = {"farewell"}
 # Which raisers make a risk imminent when they stand beside it. Ideation, an attempt, harm to
 # others, danger: any of them ("end it tonight"). Someone else at risk is a crisis to act on ("my
-# friend says she wants to die tonight"); with the means or a plan beside them, they are in danger
-# now. Hopelessness with a goodbye is a goodbye note ("i can't do this anymore. goodbye").
-# Self-harm and passive ideation are raised by none ("i burned myself again today").
+# friend says she wants to die tonight"); with the means, a plan or their resolve beside them, they
+# are in danger now. Self-harm is raised by none ("i burned myself again today").
 RAISED_BY = {
     **dict.fromkeys(("ideation", "attempt", "harm_to_others", "danger"), RAISERS),
     "third_person": {"method", "plan", "intent"},
-    **dict.fromkeys(DISTRESS_FAMILY, {"farewell"}),
+    **dict.fromkeys(DISTRESS_FAMILY, GOODBYE),
 }
-PASSIVE_RAISED_BY = RAISED_BY["hopelessness"]
 # Raisers that make a message imminent together, with no ideation phrase: a goodbye beside the
 # means ("💊 goodbye all"), a resolve beside a method, plan or goodbye ("made up my mind, the
 # pills are counted out"), the means beside a plan. Timing is not among them: "tonight" is
@@ -200,7 +201,7 @@ def _paired(raisers) -> bool:
 def _raised_by(phrase, category: str) -> set[str]:
     """Passive ideation ("i hope i never wake up") is not raised by a time word ("tomorrow") or
     the means, but a goodbye beside it is a goodbye note, as beside hopelessness."""
-    return PASSIVE_RAISED_BY if "passive" in phrase.flags else RAISED_BY.get(category, set())
+    return GOODBYE if "passive" in phrase.flags else RAISED_BY.get(category, set())
 
 
 def _may_raise(categories: set[str], earlier: Level) -> bool:
@@ -208,7 +209,7 @@ def _may_raise(categories: set[str], earlier: Level) -> bool:
     if earlier >= Level.CRISIS:
         return bool(categories & PAIRED)
     if earlier == Level.DISTRESS:
-        return "farewell" in categories or len(categories & PAIRED) > 1
+        return bool(categories & GOODBYE) or len(categories & PAIRED) > 1
     return len(categories & PAIRED) > 1
 
 
@@ -219,7 +220,7 @@ def _beside_earlier(raisers, earlier: Level) -> bool:
     if earlier >= Level.CRISIS:
         return any(c in PAIRED and "means" not in phrase.flags for phrase, _f, _l, c in raisers)
     if earlier == Level.DISTRESS:
-        return any(c in RAISED_BY["hopelessness"] for *_, c in raisers)
+        return any(c in GOODBYE for *_, c in raisers)
     return False
 
 
