@@ -65,6 +65,7 @@ bench: $(VENV)/.installed-bench system-test-deps
 	$(PY) -m bench.rooms
 	$(PY) -m bench.idle
 	$(PY) -m bench.storm
+	$(PY) -m bench.earlier
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles test-artifacts
