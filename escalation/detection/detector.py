@@ -76,7 +76,7 @@ class Detector:
             for m in phrase.regex.finditer(joined)
         ]
         laughing = bool(self.cue["laughter"] & set(norm.words))
-        signing_off = any(p.category == "farewell" for p, _m in matches) and self._signs_off(
+        signing_off = any(_said_in_farewell(p) for p, _m in matches) and self._signs_off(
             norm.text, [m.span() for p, m in matches if p.category not in RAISERS])
         found: list[tuple[Phrase, int, int, str]] = []
         for phrase, match in matches:
@@ -104,7 +104,7 @@ class Detector:
                     signing_off: bool) -> str | None:
         """The category this match counts as here, or None when the context cancels it."""
         category = phrase.category
-        if signing_off and category == "farewell":  # "goodbye everyone, see you tomorrow"
+        if signing_off and _said_in_farewell(phrase):  # "goodbye everyone, see you tomorrow"
             return None
         clause = _clause(words, first, last)
         if laughing and "joke" in phrase.flags:
@@ -165,7 +165,7 @@ class Detector:
         # takes"), not a second fact; a time inside one still is ("end it tonight").
         risk_spans = [(f, l) for _p, f, l, c in found if c not in RAISERS]
         raisers = [(phrase, f, l, c) for phrase, f, l, c in found if c in RAISERS and not (
-            c == "method" and any(rf <= f and l <= rl for rf, rl in risk_spans))]
+            c == "method" and any(rf <= l and f <= rl for rf, rl in risk_spans))]
         beside = {c for *_, c in raisers}
         raised = any(_raised_by(phrase, c) & beside for phrase, _f, _l, c in found)
         if raised or _paired(raisers) or _beside_earlier(raisers, earlier):
@@ -180,6 +180,12 @@ class Detector:
         # process (the lexicon's indexes are sets, whose order follows the hash seed)
         signals.sort(key=lambda s: (s.span, s.category, s.phrase))
         return Assessment(level, tuple(_dedupe(signals)))
+
+
+def _said_in_farewell(phrase: Phrase) -> bool:
+    """A goodbye, or words a goodbye says ("i won't be around after tonight"), which a sign-off
+    elsewhere in the message shows to be for the night: "..., catch you tomorrow"."""
+    return phrase.category == "farewell" or "signoff" in phrase.flags
 
 
 def _paired(raisers) -> bool:

@@ -541,3 +541,55 @@ def test_a_negation_before_when_i_am_gone_belongs_to_another_verb():
 
 def test_a_note_written_in_the_mind_is_ideation():
     check("i keep drafting a suicide note in my head but i havent written anything", Level.CRISIS, "ideation")
+
+
+# --- session 10 -------------------------------------------------------------------------------
+def test_a_sign_off_shows_that_not_being_around_is_for_the_night():
+    check("i won't be around after tonight", Level.IMMINENT, "ideation")
+    check("my phone is on 2% so i won't be around after tonight, catch you tomorrow", Level.NONE)
+
+
+@pytest.mark.parametrize("text", [
+    "sitting on the edge of the pool with my feet in the water, bliss",
+    "sat on the edge of my bed for an hour before work",
+    "my phone is on 2% so i won't be around after tonight, catch you tomorrow",
+    "took everything out of the cupboard to clean it, found a mouldy loaf lol",
+    "my eczema is awful, been scratching my arms all night",
+    "i'll take the lot, they're only a pound each",
+])
+def test_session_10_everyday_look_alikes_are_nothing(text):
+    check(text, Level.NONE)
+
+
+@pytest.mark.parametrize("text,level,category", [
+    ("i'm sitting on the edge of the multistorey car park roof", Level.IMMINENT, "attempt"),
+    ("i'm sitting on the edge of the tub with a razor", Level.IMMINENT, "plan"),
+    ("i have the belt round my neck", Level.IMMINENT, "attempt"),
+    ("the tablets are next to me and i'm going to take the lot", Level.IMMINENT, "plan"),
+    ("i've been scratching my arms with a compass again", Level.CRISIS, "self_harm"),
+    ("honestly if i didnt wake up tomorrow i'd be relieved", Level.CRISIS, "ideation"),
+    ("everybody would cope fine if i just disappeared for good", Level.CRISIS, "ideation"),
+    ("i dont see myself still being here by christmas", Level.CRISIS, "ideation"),
+    ("what's the least painful way to go", Level.CRISIS, "ideation"),
+    ("been having thoughts of jumping in front of the tube", Level.CRISIS, "ideation"),
+    ("death cant come for me fast enough", Level.CRISIS, "ideation"),
+    ("if i go to sleep and dont wake up i wont have to deal with it", Level.CRISIS, "ideation"),
+    ("you'd be better off without me", Level.DISTRESS, "burden"),
+    ("i cant keep pretending i'm fine", Level.DISTRESS, "distress"),
+])
+def test_session_10_phrases(text, level, category):
+    check(text, level, category)
+
+
+def test_a_routine_is_not_a_time_to_act():
+    check("been having thoughts of jumping in front of the tube every morning", Level.CRISIS, "ideation")
+
+
+def test_urges_to_cut_are_self_harm_not_an_attempt():
+    check("urges to cut are really bad today", Level.CRISIS, "self_harm")
+    assert "attempt" not in assess("urges to cut are really bad today").categories
+
+
+def test_the_means_a_risk_phrase_runs_into_is_part_of_it():
+    # "crashing my car into a wall" is what the thought is about, not a second fact beside it
+    check("i keep thinking about crashing my car into a wall on the motorway", Level.CRISIS, "ideation")
