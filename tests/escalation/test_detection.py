@@ -593,3 +593,43 @@ def test_urges_to_cut_are_self_harm_not_an_attempt():
 def test_the_means_a_risk_phrase_runs_into_is_part_of_it():
     # "crashing my car into a wall" is what the thought is about, not a second fact beside it
     check("i keep thinking about crashing my car into a wall on the motorway", Level.CRISIS, "ideation")
+
+
+@pytest.mark.parametrize("text,level,category", [
+    ("thinking of downing all my insulin", Level.CRISIS, "ideation"),
+    ("every night i lie awake planning how i would do it", Level.CRISIS, "ideation"),
+    ("i'm scared that one of these days i'll just walk off the cliff path", Level.CRISIS, "ideation"),
+    ("some days i wish the cancer would hurry up and finish me", Level.CRISIS, "ideation"),
+    ("i want to go to sleep and have it all just stop", Level.CRISIS, "ideation"),
+    ("would anyone actually notice if i stopped breathing", Level.CRISIS, "ideation"),
+    ("i burned my hand on the hob on purpose", Level.CRISIS, "self_harm"),
+    ("the hose is taped to the exhaust", Level.IMMINENT, "attempt"),
+    ("i cut the wrong way this time and it's pouring", Level.IMMINENT, "attempt"),
+    ("i swallowed a bottle of wine and a strip of co-codamol", Level.IMMINENT, "attempt"),
+    ("im so sorry mum. by the time you wake up ill be gone", Level.IMMINENT, "ideation"),
+    ("put the dog in the kennels and cancelled the milk. tomorrow it'll be done", Level.IMMINENT, "farewell"),
+    ("you lot kept me going longer than i would have. it's my time now", Level.IMMINENT, "intent"),
+    ("there's a rope in my car and i'm parked in the woods", Level.IMMINENT, "plan"),
+    ("she's locked herself in the bathroom with my razors", Level.IMMINENT, "intent"),
+    ("i'm just a waste of everyone's time", Level.DISTRESS, "worthlessness"),
+    ("i feel like i'm being crushed", Level.DISTRESS, "trapped"),
+    ("my heart won't slow down", Level.DISTRESS, "panic"),
+])
+def test_session_10_second_batch_phrases(text, level, category):
+    check(text, level, category)
+
+
+@pytest.mark.parametrize("text", [
+    # two resolves with nothing at risk: a resolve pairs only with the means, a plan or a goodbye
+    "i've decided, i'm ready to do this. signing up for the marathon",
+    "made up my mind, i'm doing it tonight - asking her out",
+    "my mind is made up, no turning back, i'm quitting my job",
+    # the same preparations in everyday life
+    "put the dog in the kennels and cancelled the milk, off to spain tomorrow morning!",
+    "standing at the platform waiting for the fast train to london, delayed again",
+    "there's a rope in my car for towing, anyone need a hand?",
+    "i cut my fringe the wrong way this time and it looks awful",
+    "i feel like nobody would care if i was gone for a while",
+])
+def test_session_10_second_batch_look_alikes_are_not_a_crisis(text):
+    assert assess(text).level < Level.CRISIS, assess(text)
