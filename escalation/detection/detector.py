@@ -14,11 +14,12 @@ RAISERS = {"method", "plan", "timing", "farewell", "intent"}
 GOODBYE = {"farewell"}
 # Which raisers make a risk imminent when they stand beside it. Ideation, an attempt, harm to
 # others, danger: any of them ("end it tonight"). Someone else at risk is a crisis to act on ("my
-# friend says she wants to die tonight"); with the means, a plan or their resolve beside them, they
-# are in danger now. Self-harm is raised by none ("i burned myself again today").
+# friend says she wants to die tonight"); with the means, a plan, their resolve or a goodbye beside
+# them ("he sent a goodbye text and he's got a rope"), they are in danger now. Self-harm is raised
+# by none ("i burned myself again today").
 RAISED_BY = {
     **dict.fromkeys(("ideation", "attempt", "harm_to_others", "danger"), RAISERS),
-    "third_person": {"method", "plan", "intent"},
+    "third_person": {"method", "plan", "intent", "farewell"},
     **dict.fromkeys(DISTRESS_FAMILY, GOODBYE),
 }
 # Raisers that make a message imminent together, with no ideation phrase: a goodbye beside the
@@ -109,7 +110,8 @@ class Detector:
         clause = _clause(words, first, last)
         if laughing and "joke" in phrase.flags:
             return None
-        if self.cue["fiction"] & set(clause) and "real" not in phrase.flags:
+        # a word the phrase names itself is not its context: "level" is a game's, not a level crossing's
+        if self.cue["fiction"] & (set(clause) - set(words[first:last + 1])) and "real" not in phrase.flags:
             return None
         before = _before(words, first, NEGATION_WINDOW)
         negated = self.cue["negation"] & set(before) and not _negation_elsewhere(before, self.cue["negation"])

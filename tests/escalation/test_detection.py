@@ -1,5 +1,6 @@
 """escalation.detection: one test per behaviour, asserting the tier and why it fired."""
 
+import shutil
 import subprocess
 import sys
 import threading
@@ -7,7 +8,8 @@ import threading
 import pytest
 
 from escalation.detection import Level, LexiconError, assess, detector_for
-from escalation.detection.lexicon import load
+from escalation.detection.detector import Detector
+from escalation.detection.lexicon import LEXICON_DIR, load
 
 
 def check(text, level, category=None):
@@ -489,11 +491,6 @@ def test_importable_without_django():
 
 
 def test_a_lexicon_can_be_extended_without_code(tmp_path):
-    import shutil
-
-    from escalation.detection.detector import Detector
-    from escalation.detection.lexicon import LEXICON_DIR
-
     shutil.copytree(LEXICON_DIR / "en", tmp_path / "xx")
     with (tmp_path / "xx" / "signals.txt").open("a") as f:
         f.write("\n[ideation crisis]\nwant to become a ghost forever\n")
@@ -503,10 +500,6 @@ def test_a_lexicon_can_be_extended_without_code(tmp_path):
 
 
 def test_lexicon_errors_name_the_line(tmp_path):
-    import shutil
-
-    from escalation.detection.lexicon import LEXICON_DIR
-
     shutil.copytree(LEXICON_DIR / "en", tmp_path / "xx")
     with (tmp_path / "xx" / "signals.txt").open("a") as f:
         f.write("\n[ideation urgent]\nwhatever\n")
@@ -633,3 +626,54 @@ def test_session_10_second_batch_phrases(text, level, category):
 ])
 def test_session_10_second_batch_look_alikes_are_not_a_crisis(text):
     assert assess(text).level < Level.CRISIS, assess(text)
+
+
+# --- frames: a leaning beside an act (sets.txt [lean]/[leaning] x [act]/[acting]) --------------
+@pytest.mark.parametrize("text", [
+    "tempted to step off the platform when the train comes in",
+    "im considering stabbing myself honestly",
+    "i feel like setting myself on fire sometimes",
+    "i keep picturing myself hanging from the banister",
+    "i been wanting to throw myself down the stairs",
+    "sometimes i think about driving off the road into the reservoir",
+    "i could easily swallow everything in the medicine box",
+    "my best friend told me she's been thinking about ending her life",
+])
+def test_any_leaning_beside_any_act_is_ideation(text):
+    result = assess(text)
+    assert result.level == Level.CRISIS and result.categories & {"ideation", "third_person"}, result
+
+
+def test_a_new_act_in_the_sets_reaches_every_leaning(tmp_path):
+    shutil.copytree(LEXICON_DIR / "en", tmp_path / "xx")
+    sets = tmp_path / "xx" / "sets.txt"
+    sets.write_text(sets.read_text().replace("[act]\n", "[act]\nbungee_without_a_rope\n"))
+    detector = Detector(load("xx", tmp_path))
+    for leaning in ("want to", "tempted to", "about to", "wish i could"):
+        assert detector.assess(f"i {leaning} bungee without a rope").level == Level.CRISIS, leaning
+    assert assess("i want to bungee without a rope").level == Level.NONE  # the shipped lexicon
+
+
+def test_thinking_about_an_act_is_not_a_plan_but_going_to_do_it_is():
+    check("i feel like ending my life would be easier than facing tomorrow", Level.CRISIS, "ideation")
+    check("i'm going to swallow all 40 paracetamol when my parents go out", Level.IMMINENT, "timing")
+
+
+@pytest.mark.parametrize("text", [
+    "i want to jump off the diving board this summer, so scared lol",
+    "i'm going to drive into town as soon as it's dark to see the lights",
+    "thinking about driving to the reservoir for a picnic tomorrow",
+    "i could easily eat everything in the fridge right now",
+])
+def test_frames_want_the_act_not_the_verb(text):
+    check(text, Level.NONE)
+
+
+def test_a_word_the_phrase_names_is_not_its_context():
+    # "level" is a game's word, but not in "level crossing"
+    check("i'm walking to the level crossing now, goodbye", Level.IMMINENT, "farewell")
+    check("stuck on this level for hours, goodbye sleep", Level.NONE)
+
+
+def test_someone_elses_goodbye_beside_their_means_is_imminent():
+    check("my brother just sent a goodbye text and he's got a rope, we can't find him", Level.IMMINENT, "third_person")
