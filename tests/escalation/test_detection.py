@@ -677,3 +677,19 @@ def test_a_word_the_phrase_names_is_not_its_context():
 
 def test_someone_elses_goodbye_beside_their_means_is_imminent():
     check("my brother just sent a goodbye text and he's got a rope, we can't find him", Level.IMMINENT, "third_person")
+
+
+@pytest.mark.parametrize("text", [
+    "she wants to kill herself and i don't know what to do",
+    "my brother talks about hanging himself when he's drunk",
+])
+def test_someone_elses_leaning_towards_an_act_is_a_report(text):
+    check(text, Level.CRISIS, "third_person")
+
+
+@pytest.mark.parametrize("text", [
+    "my mum wants to kill herself laughing at that video",
+    "i'm going to kill myself laughing",
+])
+def test_killing_yourself_laughing_is_an_idiom(text):
+    check(text, Level.NONE)
