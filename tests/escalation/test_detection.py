@@ -693,3 +693,25 @@ def test_someone_elses_leaning_towards_an_act_is_a_report(text):
 ])
 def test_killing_yourself_laughing_is_an_idiom(text):
     check(text, Level.NONE)
+
+
+@pytest.mark.parametrize("text,level,category", [
+    ("my english not so good but i want to finish my life", Level.CRISIS, "ideation"),
+    ("i want to just not be anymore", Level.CRISIS, "ideation"),
+    ("i hold my breath in the bath and think about not coming up", Level.CRISIS, "ideation"),
+    ("been looking at the bridge a lot on my walks lately", Level.CRISIS, "ideation"),
+    ("if one more thing goes wrong i swear i'm done with living", Level.CRISIS, "ideation"),
+    ("i keep making plans and then thinking i wont be around for them anyway", Level.CRISIS, "ideation"),
+    ("i'm writing this from the car. the pipe is in and the windows are up", Level.IMMINENT, "attempt"),
+    ("i've written a letter for each of my kids. sunday it ends", Level.IMMINENT, "plan"),
+    ("i can't remember the last time i felt anything", Level.DISTRESS, "distress"),
+    ("they'd be happier with a different kid", Level.DISTRESS, "burden"),
+    ("i'm such a let down to my parents", Level.DISTRESS, "worthlessness"),
+    ("my mind won't stop racing, i'm terrified all the time", Level.DISTRESS, "panic"),
+])
+def test_session_10_fourth_batch_phrases(text, level, category):
+    check(text, level, category)
+
+
+def test_enough_of_the_weather_is_nothing():
+    check("at 74 i've had enough of this cold weather, roll on spring", Level.NONE)
