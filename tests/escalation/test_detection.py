@@ -650,7 +650,7 @@ def test_a_new_act_in_the_sets_reaches_every_leaning(tmp_path):
     sets.write_text(sets.read_text().replace("[act]\n", "[act]\nbungee_without_a_rope\n"))
     detector = Detector(load("xx", tmp_path))
     for leaning in ("want to", "tempted to", "about to", "wish i could"):
-        assert detector.assess(f"i {leaning} bungee without a rope").level == Level.CRISIS, leaning
+        assert detector.assess(f"i {leaning} bungee without a rope").level >= Level.CRISIS, leaning
     assert assess("i want to bungee without a rope").level == Level.NONE  # the shipped lexicon
 
 
@@ -715,3 +715,30 @@ def test_session_10_fourth_batch_phrases(text, level, category):
 
 def test_enough_of_the_weather_is_nothing():
     check("at 74 i've had enough of this cold weather, roll on spring", Level.NONE)
+
+
+@pytest.mark.parametrize("text,level,category", [
+    ("bout to end it for real this time", Level.IMMINENT, "ideation"),
+    ("i'm about to hang myself", Level.IMMINENT, "ideation"),
+    ("im in the bathtub with my dads razor blades rn", Level.IMMINENT, "plan"),
+    ("going 2 overdose when my mom leaves for work", Level.IMMINENT, "timing"),
+    ("sitting in the garage w the engine on", Level.IMMINENT, "attempt"),
+    ("sometimes i stand near the edge of the platform n think about it", Level.CRISIS, "ideation"),
+    ("thinking bout taking all my adderall at once", Level.CRISIS, "ideation"),
+    ("been sh'ing every night this week", Level.CRISIS, "self_harm"),
+])
+def test_session_10_texting_phrases(text, level, category):
+    check(text, level, category)
+
+
+@pytest.mark.parametrize("text", [
+    "bout to end it with my bf lol he's so annoying",
+    "going 2 the gym when my mom leaves for work",
+])
+def test_session_10_texting_look_alikes_are_nothing(text):
+    check(text, Level.NONE)
+
+
+def test_a_laugh_keeps_about_to_from_meaning_now():
+    # still a crisis to look at: "want to die lol" is too
+    check("about to end it all if this queue doesn't move lol", Level.CRISIS, "ideation")
