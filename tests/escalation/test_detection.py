@@ -742,3 +742,29 @@ def test_session_10_texting_look_alikes_are_nothing(text):
 def test_a_laugh_keeps_about_to_from_meaning_now():
     # still a crisis to look at: "want to die lol" is too
     check("about to end it all if this queue doesn't move lol", Level.CRISIS, "ideation")
+
+
+# --- the distress frame: how someone feels beside a low state (sets.txt [feel] x [low]) --------
+@pytest.mark.parametrize("text", [
+    "i feel completely defeated, nothing i do works out",
+    "honestly i'm not okay and haven't been for weeks",
+    "i'm a wreck, i haven't slept or eaten properly in days",
+    "i feel so unwanted, like i'm always the one left out",
+    "i've been crying all morning and i can't stop",
+    "there's this heavy weight on me every day and it never lifts",
+])
+def test_how_someone_feels_beside_a_low_state_is_distress(text):
+    result = assess(text)
+    assert result.level == Level.DISTRESS, result
+
+
+@pytest.mark.parametrize("text", [
+    "i'm not okay with pineapple on pizza, sorry",
+    "i'm such a mess in the kitchen, flour everywhere lol",
+    "i feel completely defeated by this crossword",
+    "i'm a wreck after that spin class, legs are jelly",
+    "everything hurts after the gym yesterday",
+    "i'm so overwhelmed by all the lovely messages, thank you",
+])
+def test_a_low_state_with_a_small_cause_or_a_laugh_is_nothing(text):
+    check(text, Level.NONE)
