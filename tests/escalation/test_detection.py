@@ -768,3 +768,13 @@ def test_how_someone_feels_beside_a_low_state_is_distress(text):
 ])
 def test_a_low_state_with_a_small_cause_or_a_laugh_is_nothing(text):
     check(text, Level.NONE)
+
+
+@pytest.mark.parametrize("text, category", [
+    ("i feel so hopeless", "hopelessness"),
+    ("i feel worthless", "worthlessness"),
+    ("i feel like a burden", "burden"),
+])
+def test_the_distress_frame_leaves_the_specific_reason_alone(text, category):
+    # the facilitator sees "hopelessness" once, not also a vaguer "distress" for the same words
+    assert assess(text).categories == {category}
