@@ -549,6 +549,8 @@ def test_a_sign_off_shows_that_not_being_around_is_for_the_night():
     "took everything out of the cupboard to clean it, found a mouldy loaf lol",
     "my eczema is awful, been scratching my arms all night",
     "i'll take the lot, they're only a pound each",
+    "bout to end it with my bf lol he's so annoying",
+    "going 2 the gym when my mom leaves for work",
 ])
 def test_session_10_everyday_look_alikes_are_nothing(text):
     check(text, Level.NONE)
@@ -569,26 +571,7 @@ def test_session_10_everyday_look_alikes_are_nothing(text):
     ("if i go to sleep and dont wake up i wont have to deal with it", Level.CRISIS, "ideation"),
     ("you'd be better off without me", Level.DISTRESS, "burden"),
     ("i cant keep pretending i'm fine", Level.DISTRESS, "distress"),
-])
-def test_session_10_phrases(text, level, category):
-    check(text, level, category)
-
-
-def test_a_routine_is_not_a_time_to_act():
-    check("been having thoughts of jumping in front of the tube every morning", Level.CRISIS, "ideation")
-
-
-def test_urges_to_cut_are_self_harm_not_an_attempt():
-    check("urges to cut are really bad today", Level.CRISIS, "self_harm")
-    assert "attempt" not in assess("urges to cut are really bad today").categories
-
-
-def test_the_means_a_risk_phrase_runs_into_is_part_of_it():
-    # "crashing my car into a wall" is what the thought is about, not a second fact beside it
-    check("i keep thinking about crashing my car into a wall on the motorway", Level.CRISIS, "ideation")
-
-
-@pytest.mark.parametrize("text,level,category", [
+    # the sixteenth batch
     ("thinking of downing all my insulin", Level.CRISIS, "ideation"),
     ("every night i lie awake planning how i would do it", Level.CRISIS, "ideation"),
     ("i'm scared that one of these days i'll just walk off the cliff path", Level.CRISIS, "ideation"),
@@ -607,9 +590,45 @@ def test_the_means_a_risk_phrase_runs_into_is_part_of_it():
     ("i'm just a waste of everyone's time", Level.DISTRESS, "worthlessness"),
     ("i feel like i'm being crushed", Level.DISTRESS, "trapped"),
     ("my heart won't slow down", Level.DISTRESS, "panic"),
+    # the eighteenth batch
+    ("my english not so good but i want to finish my life", Level.CRISIS, "ideation"),
+    ("i want to just not be anymore", Level.CRISIS, "ideation"),
+    ("i hold my breath in the bath and think about not coming up", Level.CRISIS, "ideation"),
+    ("been looking at the bridge a lot on my walks lately", Level.CRISIS, "ideation"),
+    ("if one more thing goes wrong i swear i'm done with living", Level.CRISIS, "ideation"),
+    ("i keep making plans and then thinking i wont be around for them anyway", Level.CRISIS, "ideation"),
+    ("i'm writing this from the car. the pipe is in and the windows are up", Level.IMMINENT, "attempt"),
+    ("i've written a letter for each of my kids. sunday it ends", Level.IMMINENT, "plan"),
+    ("i can't remember the last time i felt anything", Level.DISTRESS, "distress"),
+    ("they'd be happier with a different kid", Level.DISTRESS, "burden"),
+    ("i'm such a let down to my parents", Level.DISTRESS, "worthlessness"),
+    ("my mind won't stop racing, i'm terrified all the time", Level.DISTRESS, "panic"),
+    # the nineteenth batch: texting
+    ("bout to end it for real this time", Level.IMMINENT, "ideation"),
+    ("i'm about to hang myself", Level.IMMINENT, "ideation"),
+    ("im in the bathtub with my dads razor blades rn", Level.IMMINENT, "plan"),
+    ("going 2 overdose when my mom leaves for work", Level.IMMINENT, "timing"),
+    ("sitting in the garage w the engine on", Level.IMMINENT, "attempt"),
+    ("sometimes i stand near the edge of the platform n think about it", Level.CRISIS, "ideation"),
+    ("thinking bout taking all my adderall at once", Level.CRISIS, "ideation"),
+    ("been sh'ing every night this week", Level.CRISIS, "self_harm"),
 ])
-def test_session_10_second_batch_phrases(text, level, category):
+def test_session_10_phrases(text, level, category):
     check(text, level, category)
+
+
+def test_a_routine_is_not_a_time_to_act():
+    check("been having thoughts of jumping in front of the tube every morning", Level.CRISIS, "ideation")
+
+
+def test_urges_to_cut_are_self_harm_not_an_attempt():
+    check("urges to cut are really bad today", Level.CRISIS, "self_harm")
+    assert "attempt" not in assess("urges to cut are really bad today").categories
+
+
+def test_the_means_a_risk_phrase_runs_into_is_part_of_it():
+    # "crashing my car into a wall" is what the thought is about, not a second fact beside it
+    check("i keep thinking about crashing my car into a wall on the motorway", Level.CRISIS, "ideation")
 
 
 @pytest.mark.parametrize("text", [
@@ -695,48 +714,8 @@ def test_killing_yourself_laughing_is_an_idiom(text):
     check(text, Level.NONE)
 
 
-@pytest.mark.parametrize("text,level,category", [
-    ("my english not so good but i want to finish my life", Level.CRISIS, "ideation"),
-    ("i want to just not be anymore", Level.CRISIS, "ideation"),
-    ("i hold my breath in the bath and think about not coming up", Level.CRISIS, "ideation"),
-    ("been looking at the bridge a lot on my walks lately", Level.CRISIS, "ideation"),
-    ("if one more thing goes wrong i swear i'm done with living", Level.CRISIS, "ideation"),
-    ("i keep making plans and then thinking i wont be around for them anyway", Level.CRISIS, "ideation"),
-    ("i'm writing this from the car. the pipe is in and the windows are up", Level.IMMINENT, "attempt"),
-    ("i've written a letter for each of my kids. sunday it ends", Level.IMMINENT, "plan"),
-    ("i can't remember the last time i felt anything", Level.DISTRESS, "distress"),
-    ("they'd be happier with a different kid", Level.DISTRESS, "burden"),
-    ("i'm such a let down to my parents", Level.DISTRESS, "worthlessness"),
-    ("my mind won't stop racing, i'm terrified all the time", Level.DISTRESS, "panic"),
-])
-def test_session_10_fourth_batch_phrases(text, level, category):
-    check(text, level, category)
-
-
 def test_enough_of_the_weather_is_nothing():
     check("at 74 i've had enough of this cold weather, roll on spring", Level.NONE)
-
-
-@pytest.mark.parametrize("text,level,category", [
-    ("bout to end it for real this time", Level.IMMINENT, "ideation"),
-    ("i'm about to hang myself", Level.IMMINENT, "ideation"),
-    ("im in the bathtub with my dads razor blades rn", Level.IMMINENT, "plan"),
-    ("going 2 overdose when my mom leaves for work", Level.IMMINENT, "timing"),
-    ("sitting in the garage w the engine on", Level.IMMINENT, "attempt"),
-    ("sometimes i stand near the edge of the platform n think about it", Level.CRISIS, "ideation"),
-    ("thinking bout taking all my adderall at once", Level.CRISIS, "ideation"),
-    ("been sh'ing every night this week", Level.CRISIS, "self_harm"),
-])
-def test_session_10_texting_phrases(text, level, category):
-    check(text, level, category)
-
-
-@pytest.mark.parametrize("text", [
-    "bout to end it with my bf lol he's so annoying",
-    "going 2 the gym when my mom leaves for work",
-])
-def test_session_10_texting_look_alikes_are_nothing(text):
-    check(text, Level.NONE)
 
 
 def test_a_laugh_keeps_about_to_from_meaning_now():
