@@ -110,8 +110,9 @@ class Detector:
         clause = _clause(words, first, last)
         if laughing and "joke" in phrase.flags:
             return None
+        fiction = self.cue["fiction"].intersection(clause)
         # a word the phrase names itself is not its context: "level" is a game's, not a level crossing's
-        if self.cue["fiction"] & (set(clause) - set(words[first:last + 1])) and "real" not in phrase.flags:
+        if fiction and "real" not in phrase.flags and not fiction.issubset(words[first:last + 1]):
             return None
         before = _before(words, first, NEGATION_WINDOW)
         negated = self.cue["negation"] & set(before) and not _negation_elsewhere(before, self.cue["negation"])
@@ -163,8 +164,9 @@ class Detector:
             else:
                 levels.append(phrase.level)
         level = max(levels, default=Level.NONE)
-        # The means named inside a risk phrase is part of what that phrase says ("how many pills it
-        # takes"), not a second fact; a time inside one still is ("end it tonight").
+        # The means named inside a risk phrase, or running on from it, is part of what that phrase
+        # says ("how many pills it takes", "thinking about crashing my car into a wall"), not a
+        # second fact; a time inside one still is ("end it tonight").
         risk_spans = [(f, l) for _p, f, l, c in found if c not in RAISERS]
         raisers = [(phrase, f, l, c) for phrase, f, l, c in found if c in RAISERS and not (
             c == "method" and any(rf <= l and f <= rl for rf, rl in risk_spans))]
