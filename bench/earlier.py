@@ -11,6 +11,7 @@ grows with the history is one every message pays.
 
 import argparse
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -57,9 +58,7 @@ def main(argv=None) -> int:
             print(f"{size:,} messages ({size // 50:,} distress): earlier_risk for {len(ids)} authors "
                   f"{per_batch_ms:.2f} ms per batch")
     finally:
-        for path in workdir.iterdir():
-            path.unlink()
-        workdir.rmdir()
+        shutil.rmtree(workdir, ignore_errors=True)
     return 0
 
 
