@@ -757,3 +757,63 @@ def test_a_low_state_with_a_small_cause_or_a_laugh_is_nothing(text):
 def test_the_distress_frame_leaves_the_specific_reason_alone(text, category):
     # the facilitator sees "hopelessness" once, not also a vaguer "distress" for the same words
     assert assess(text).categories == {category}
+
+
+# --- session 11: rules from the twenty-second batch ------------------------------------------
+@pytest.mark.parametrize("text, level, category", [
+    ("already took half the box of my nan's tablets", Level.IMMINENT, "attempt"),
+    ("just necked most of my sertraline", Level.IMMINENT, "attempt"),
+    ("gonna take the rest of my pills tonight", Level.IMMINENT, "ideation"),
+    ("i punched the mirror so i'd feel something", Level.CRISIS, "self_harm"),
+    ("i slammed my hand in the door to feel something", Level.CRISIS, "self_harm"),
+    ("my ex keeps saying he'll hurt me if i don't go back", Level.CRISIS, "danger"),
+    ("every night i lie there hoping my heart just stops", Level.CRISIS, "ideation"),
+    ("i keep hoping my heart will just give out", Level.CRISIS, "ideation"),
+    ("i don't see a way through this except not being here", Level.CRISIS, "ideation"),
+    ("i keep googling how much of my meds would be lethal", Level.CRISIS, "ideation"),
+    ("what's the lethal dose of sertraline", Level.CRISIS, "ideation"),
+    ("my son told his teacher he wants to be dead, he's nine", Level.CRISIS, "third_person"),
+    ("i can't make myself care about anything anymore", Level.DISTRESS, None),
+    ("everything feels grey. not sad exactly, just nothing", Level.DISTRESS, None),
+])
+def test_session_11_phrases(text, level, category):
+    check(text, level, category)
+
+
+def test_asking_for_instructions_after_is_a_goodbye():
+    check("i'll be gone before my shift ends", Level.CRISIS, "ideation")
+    check("i'll be gone before my shift ends. don't let them blame themselves", Level.IMMINENT, "farewell")
+
+
+def test_hoping_to_die_is_passive_so_a_time_word_is_not_a_plan():
+    check("i hope i die in my sleep tonight", Level.CRISIS, "ideation")
+
+
+@pytest.mark.parametrize("text", [
+    "this is my last post before my holiday, see you all in two weeks!",
+    "this is my last post, see you in a week",
+])
+def test_a_goodbye_with_a_return_date_is_a_sign_off(text):
+    check(text, Level.NONE)
+
+
+@pytest.mark.parametrize("text", [
+    "took half a paracetamol for my headache",
+    "took half the box of cereal to work lol",
+    "took the rest of my antibiotics like the doctor said",
+    "i hit the gym to feel something other than tired",
+    "bit into a chilli to feel something, regret",
+    "my coach keeps saying he'll hurt me in training if i slack off haha",
+    "hoping my heart stops racing before the interview",
+    "i wish my brain would stop overthinking everything",
+    "hoping my body gives out before the marathon ends lol",
+    "no way to get there except driving",
+    "there's no option other than ending it with him, he cheated",
+    "how much caffeine would be lethal lol",
+    "how many paracetamol can i take in a day for a toothache",
+    "the lethal dose of paracetamol is lower than people think, be careful with cold remedies",
+    "don't let them blame themselves for the loss, the team played well",
+    "i can't stop thinking about the match",
+])
+def test_session_11_everyday_look_alikes_are_not_a_crisis(text):
+    assert assess(text).level < Level.CRISIS, text
