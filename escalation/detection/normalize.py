@@ -47,6 +47,25 @@ def _is_plain(raw: bytes) -> bool:
 
 
 _DOUBLE_BOUNDARY = f"{BOUNDARY} {BOUNDARY}"
+# After "rope's" these words say the 's is "is" ("the rope's up", "the car's running"): none of
+# them can start the noun a possessive needs ("my nan's tablets").
+_IS_AFTER_S = frozenset("""up ready running done tied set sorted gone in on not going getting starting
+kicking finally already still over here there full empty open locked made written hanging coming
+working all so really too very just almost nearly never always out off back""".split())
+_S_BEFORE_IS = re.compile(r"'s (?:%s)(?![a-z])" % "|".join(sorted(_IS_AFTER_S)))
+_S_BEFORE_IS_BYTES = re.compile(_S_BEFORE_IS.pattern.encode())
+
+
+def _read_s_as_is(raw_words, words_of_each: list) -> None:
+    """ "rope's up" -> rope is up, in place; `words_of_each` holds each raw word's canonical words."""
+    for i, word in enumerate(raw_words[:-1]):
+        if word.endswith("'s") and raw_words[i + 1] in _IS_AFTER_S:
+            words = words_of_each[i]
+            if isinstance(words, str):
+                if words and not words.endswith(" is") and words != "is":
+                    words_of_each[i] = words + " is"
+            elif words and words[-1] != "is":
+                words_of_each[i] = (*words, "is")
 
 
 def squeeze(word: str) -> str:
@@ -153,6 +172,9 @@ class Normalizer:
         pieces = list(map(known.get, raw_words))  # map: the per-word loop stays in C
         if None in pieces:
             pieces = [piece if piece is not None else self._plain_word(w, cache) for piece, w in zip(pieces, raw_words)]
+        s_is = b"'s " in raw and _S_BEFORE_IS_BYTES.search(raw)
+        if s_is:
+            _read_s_as_is(raw_words, pieces)
         split = " ".join(pieces).split()  # a piece may hold several words ("im" -> i am) or none
         canonical = " ".join(split)
         tidy = bool(split) and (split[0] == BOUNDARY or _DOUBLE_BOUNDARY in canonical)
@@ -162,6 +184,8 @@ class Normalizer:
         if len(words) > 1 and _has_spaced_letters(translated.replace(b"'", b"")):
             return self._by_token(text)  # rare; the token path joins "d i e"
         keys = set().union(*filter(None, map(with_keys.get, raw_words)))
+        if s_is:
+            keys |= word_keys(["is"])
         return Normalized(words, canonical, lambda: _plain_spans(raw, pieces, split, tidy), keys)
 
     def _plain_word(self, word: str, cache) -> str:
@@ -178,6 +202,8 @@ class Normalizer:
         matches = list(_TOKEN.finditer(folded.text))
         tokens = [m.group() for m in matches]
         produced = [self._words_of(token) for token in tokens]
+        if "'s" in folded.text and _S_BEFORE_IS.search(folded.text):
+            _read_s_as_is(tokens, produced)
         token_spans = [(folded.offsets[m.start()], folded.offsets[m.end() - 1] + 1) for m in matches]
         if "2" in tokens:  # "want 2 die": the only rule that looks at the word before
             for i, token in enumerate(tokens):

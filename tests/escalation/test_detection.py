@@ -817,3 +817,14 @@ def test_a_goodbye_with_a_return_date_is_a_sign_off(text):
 ])
 def test_session_11_everyday_look_alikes_are_not_a_crisis(text):
     assert assess(text).level < Level.CRISIS, text
+
+
+@pytest.mark.parametrize("text", ["the rope's up in the garage", "the rope’s up in the garage"])
+def test_an_s_before_a_word_no_noun_starts_with_is_is(text):
+    result = check(text, Level.IMMINENT, "attempt")
+    assert "rope’s up" in " ".join(s.text for s in result.signals).replace("'", "’")
+
+
+def test_an_s_before_a_noun_is_whose():
+    check("my nan's tablets are in the drawer", Level.NONE)
+    check("my nan's up early, the tablets are in the drawer", Level.NONE)
