@@ -828,3 +828,49 @@ def test_an_s_before_a_word_no_noun_starts_with_is_is(text):
 def test_an_s_before_a_noun_is_whose():
     check("my nan's tablets are in the drawer", Level.NONE)
     check("my nan's up early, the tablets are in the drawer", Level.NONE)
+
+
+# --- session 11: rules from the twenty-third batch -------------------------------------------
+@pytest.mark.parametrize("text, level, category", [
+    ("dad is standing on the bridge railing and won't come down", Level.IMMINENT, "third_person"),
+    ("the chair's under the beam and i've checked it'll hold", Level.IMMINENT, "attempt"),
+    ("just injected all my insulin. i'm so tired", Level.IMMINENT, "attempt"),
+    ("i cut again last night and it was deeper than usual", Level.CRISIS, "self_harm"),
+    ("i've stopped taking my meds and i'm saving them up instead", Level.IMMINENT, "plan"),
+    ("my husband has been hitting me again and he said next time will be worse", Level.CRISIS, "danger"),
+    ("my little brother keeps drawing pictures of himself dead", Level.CRISIS, "third_person"),
+    ("i'm a danger to myself right now and i know it", Level.CRISIS, "ideation"),
+    ("i'm at the top of the multi storey. i don't want to be talked down", Level.IMMINENT, "ideation"),
+    ("been looking at the train times and thinking about how easy it would be", Level.CRISIS, "ideation"),
+    ("sometimes when i'm on the balcony i think about just leaning too far", Level.CRISIS, "ideation"),
+    ("i'm only still here because of my cat honestly", Level.CRISIS, "ideation"),
+    ("nobody would care if i never came back from my walk", Level.CRISIS, "ideation"),
+    ("i've ruined everything, as usual", Level.DISTRESS, "worthlessness"),
+    ("my head is so loud tonight, i can't switch it off", Level.DISTRESS, "distress"),
+    ("i don't think anyone actually likes me, they just put up with me", Level.DISTRESS, "distress"),
+    ("haven't eaten properly in days, just can't face it", Level.DISTRESS, "distress"),
+])
+def test_session_11_second_batch_phrases(text, level, category):
+    check(text, level, category)
+
+
+@pytest.mark.parametrize("text", [
+    "i'm doing it tomorrow, the ironing can wait",
+    "standing on the bridge railing for a photo, mum nearly fainted",
+    "she's standing on the roof edge fixing the gutter",
+    "the chair's under the beam, we're painting the ceiling",
+    "injected all my insulin doses on time this week, go me",
+    "the hairdresser cut it deeper than usual this time, bit short",
+    "i cut the hedge back deeper than last time",
+    "my brother beating me at fifa again",
+    "the only reason i'm still here is the free pizza lol",
+    "don't try to talk me down from buying these boots",
+    "i don't want to be talked down to by my manager",
+    "he's got his gun out for the clay shoot in the morning",
+    "i'm a danger to myself in the kitchen lol",
+    "the tracks are so close to my house, i'm always thinking about how easy it would be to get to town",
+    "stopped taking my antibiotics and i'm saving them for next time",
+    "i feel like nobody would care if i was gone for a while",
+])
+def test_session_11_second_batch_look_alikes_are_not_a_crisis(text):
+    assert assess(text).level < Level.CRISIS, text
