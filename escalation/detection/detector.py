@@ -1,5 +1,7 @@
 """assess(): lexicon matches, each weighed in its context, combined into one risk tier."""
 
+import re
+
 from .levels import Assessment, Level, Signal
 from .lexicon import Lexicon, Phrase
 from .normalize import BOUNDARY
@@ -45,7 +47,8 @@ class Detector:
         self.cue = lexicon.cues
         self.past = _any_of(lexicon.cues["past"])
         self.present = _any_of(lexicon.cues["present"])
-        self.sign_off = _any_of(lexicon.cues["sign_off"]) if lexicon.cues.get("sign_off") else None
+        # one regex for all sign-offs; each phrase's own starts with a space, as `joined` has
+        self.sign_off = re.compile("|".join(p.regex.pattern for p in lexicon.sign_offs)) if lexicon.sign_offs else None
         # words a cue may run on past the window it starts in ("two years ago": "years" starts it)
         self.cue_run_on = max(len(c.split()) for c in lexicon.cues["past"] | lexicon.cues["present"]) - 1
 
@@ -78,7 +81,7 @@ class Detector:
         ]
         laughing = bool(self.cue["laughter"] & set(norm.words))
         signing_off = any(_said_in_farewell(p) for p, _m in matches) and self._signs_off(
-            norm.text, [m.span() for p, m in matches if p.category not in RAISERS])
+            joined, [m.span() for p, m in matches if p.category not in RAISERS])
         found: list[tuple[Phrase, int, int, str]] = []
         for phrase, match in matches:
             if any(_cancels(allow, match.span()) for allow in allowed):
@@ -91,14 +94,14 @@ class Detector:
                 found.append((phrase, first, last, category))
         return self._combine(text, norm, found, earlier)
 
-    def _signs_off(self, text: str, risk_spans: list[tuple[int, int]]) -> bool:
+    def _signs_off(self, joined: str, risk_spans: list[tuple[int, int]]) -> bool:
         """A sign-off ("see you tomorrow", "going to bed") that is not part of what a risk phrase
-        says: "goodbye everyone, going to bed and never waking up" is a goodbye note. `risk_spans`
-        are in the text with one more space in front, as phrases are matched."""
+        says: "goodbye everyone, going to bed and never waking up" is a goodbye note. Both are
+        matched in `joined`, each span starting at the space before its first word."""
         if self.sign_off is None:
             return False
-        return any(not any(start < m.end() + 1 and m.start() + 1 < end for start, end in risk_spans)
-                   for m in self.sign_off.finditer(text))
+        return any(not any(start < m.end() and m.start() < end for start, end in risk_spans)
+                   for m in self.sign_off.finditer(joined))
 
     # --- one match in its context ---------------------------------------------------------
     def _in_context(self, phrase: Phrase, words: list[str], first: int, last: int, laughing: bool,
@@ -252,8 +255,6 @@ def _matches(phrases, joined: str) -> list:
 
 
 def _any_of(cues: set[str]):
-    import re
-
     alternatives = "|".join(sorted((re.escape(c) for c in cues), key=len, reverse=True))
     return re.compile(rf"(?<![^ ])(?:{alternatives})(?![^ ])")
 

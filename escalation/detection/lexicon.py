@@ -58,6 +58,7 @@ class Lexicon:
     risk_index: dict[str, list[Phrase]] = field(default_factory=dict)  # phrases with a tier
     raiser_index: dict[str, list[Phrase]] = field(default_factory=dict)  # means, timing ...
     allow_index: dict[str, list[Phrase]] = field(default_factory=dict)
+    sign_offs: list[Phrase] = field(default_factory=list)  # cues.txt [sign_off], in phrase syntax
 
     def __post_init__(self):
         for phrase in self.phrases:
@@ -115,7 +116,8 @@ def load(language: str = "en", directory: Path = LEXICON_DIR) -> Lexicon:
     folder = directory / language
     norm = dict(read_sections(folder / "normalize.txt"))
     sets = {name: "|".join(squeeze(w.replace("_", " ")) for w in words) for name, words in _word_sets(folder)}
-    cues = {name: {squeeze(w) for w in lines} for name, lines in read_sections(folder / "cues.txt")}
+    cue_lines = dict(read_sections(folder / "cues.txt"))
+    cues = {name: {squeeze(w) for w in lines} for name, lines in cue_lines.items() if name != "sign_off"}
     raw_signals = []
     for header, lines in read_sections(folder / "signals.txt"):
         category, level, *flags = header.split()
@@ -141,7 +143,9 @@ def load(language: str = "en", directory: Path = LEXICON_DIR) -> Lexicon:
                for line, category, level, flags in raw_signals]
     allow = [compile_phrase(line, "allow", Level.NONE, frozenset(), sets, filler)
              for _, lines in read_sections(folder / "allow.txt") for line in lines]
-    return Lexicon(language, phrases, allow, cues, normalizer)
+    sign_offs = [compile_phrase(line, "sign_off", Level.NONE, frozenset(), sets)
+                 for line in cue_lines.get("sign_off", [])]
+    return Lexicon(language, phrases, allow, cues, normalizer, sign_offs=sign_offs)
 
 
 def _word_sets(folder: Path):

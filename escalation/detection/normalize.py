@@ -56,16 +56,9 @@ _S_BEFORE_IS = re.compile(r"'s (?:%s)(?![a-z])" % "|".join(sorted(_IS_AFTER_S)))
 _S_BEFORE_IS_BYTES = re.compile(_S_BEFORE_IS.pattern.encode())
 
 
-def _read_s_as_is(raw_words, words_of_each: list) -> None:
-    """ "rope's up" -> rope is up, in place; `words_of_each` holds each raw word's canonical words."""
-    for i, word in enumerate(raw_words[:-1]):
-        if word.endswith("'s") and raw_words[i + 1] in _IS_AFTER_S:
-            words = words_of_each[i]
-            if isinstance(words, str):
-                if words and not words.endswith(" is") and words != "is":
-                    words_of_each[i] = words + " is"
-            elif words and words[-1] != "is":
-                words_of_each[i] = (*words, "is")
+def _s_meaning_is(raw_words) -> list[int]:
+    """Where an 's says "is": "the rope's up" (a contraction such as "it's" already says it)."""
+    return [i for i, word in enumerate(raw_words[:-1]) if word.endswith("'s") and raw_words[i + 1] in _IS_AFTER_S]
 
 
 def squeeze(word: str) -> str:
@@ -174,7 +167,9 @@ class Normalizer:
             pieces = [piece if piece is not None else self._plain_word(w, cache) for piece, w in zip(pieces, raw_words)]
         s_is = b"'s " in raw and _S_BEFORE_IS_BYTES.search(raw)
         if s_is:
-            _read_s_as_is(raw_words, pieces)
+            for i in _s_meaning_is(raw_words):
+                if not pieces[i].endswith(" is"):
+                    pieces[i] += " is"
         split = " ".join(pieces).split()  # a piece may hold several words ("im" -> i am) or none
         canonical = " ".join(split)
         tidy = bool(split) and (split[0] == BOUNDARY or _DOUBLE_BOUNDARY in canonical)
@@ -203,7 +198,9 @@ class Normalizer:
         tokens = [m.group() for m in matches]
         produced = [self._words_of(token) for token in tokens]
         if "'s" in folded.text and _S_BEFORE_IS.search(folded.text):
-            _read_s_as_is(tokens, produced)
+            for i in _s_meaning_is(tokens):
+                if produced[i][-1:] != ("is",):
+                    produced[i] += ("is",)
         token_spans = [(folded.offsets[m.start()], folded.offsets[m.end() - 1] + 1) for m in matches]
         if "2" in tokens:  # "want 2 die": the only rule that looks at the word before
             for i, token in enumerate(tokens):
