@@ -612,8 +612,40 @@ def test_session_10_everyday_look_alikes_are_nothing(text):
     ("sometimes i stand near the edge of the platform n think about it", Level.CRISIS, "ideation"),
     ("thinking bout taking all my adderall at once", Level.CRISIS, "ideation"),
     ("been sh'ing every night this week", Level.CRISIS, "self_harm"),
+    # session 11: the twenty-second and twenty-third batches
+    ("already took half the box of my nan's tablets", Level.IMMINENT, "attempt"),
+    ("just necked most of my sertraline", Level.IMMINENT, "attempt"),
+    ("gonna take the rest of my pills tonight", Level.IMMINENT, "ideation"),
+    ("i punched the mirror so i'd feel something", Level.CRISIS, "self_harm"),
+    ("i slammed my hand in the door to feel something", Level.CRISIS, "self_harm"),
+    ("my ex keeps saying he'll hurt me if i don't go back", Level.CRISIS, "danger"),
+    ("every night i lie there hoping my heart just stops", Level.CRISIS, "ideation"),
+    ("i keep hoping my heart will just give out", Level.CRISIS, "ideation"),
+    ("i don't see a way through this except not being here", Level.CRISIS, "ideation"),
+    ("i keep googling how much of my meds would be lethal", Level.CRISIS, "ideation"),
+    ("what's the lethal dose of sertraline", Level.CRISIS, "ideation"),
+    ("my son told his teacher he wants to be dead, he's nine", Level.CRISIS, "third_person"),
+    ("i can't make myself care about anything anymore", Level.DISTRESS, None),
+    ("everything feels grey. not sad exactly, just nothing", Level.DISTRESS, None),
+    ("dad is standing on the bridge railing and won't come down", Level.IMMINENT, "third_person"),
+    ("the chair's under the beam and i've checked it'll hold", Level.IMMINENT, "attempt"),
+    ("just injected all my insulin. i'm so tired", Level.IMMINENT, "attempt"),
+    ("i cut again last night and it was deeper than usual", Level.CRISIS, "self_harm"),
+    ("i've stopped taking my meds and i'm saving them up instead", Level.IMMINENT, "plan"),
+    ("my husband has been hitting me again and he said next time will be worse", Level.CRISIS, "danger"),
+    ("my little brother keeps drawing pictures of himself dead", Level.CRISIS, "third_person"),
+    ("i'm a danger to myself right now and i know it", Level.CRISIS, "ideation"),
+    ("i'm at the top of the multi storey. i don't want to be talked down", Level.IMMINENT, "ideation"),
+    ("been looking at the train times and thinking about how easy it would be", Level.CRISIS, "ideation"),
+    ("sometimes when i'm on the balcony i think about just leaning too far", Level.CRISIS, "ideation"),
+    ("i'm only still here because of my cat honestly", Level.CRISIS, "ideation"),
+    ("nobody would care if i never came back from my walk", Level.CRISIS, "ideation"),
+    ("i've ruined everything, as usual", Level.DISTRESS, "worthlessness"),
+    ("my head is so loud tonight, i can't switch it off", Level.DISTRESS, "distress"),
+    ("i don't think anyone actually likes me, they just put up with me", Level.DISTRESS, "distress"),
+    ("haven't eaten properly in days, just can't face it", Level.DISTRESS, "distress"),
 ])
-def test_session_10_phrases(text, level, category):
+def test_phrases_the_batches_of_sessions_10_and_11_taught(text, level, category):
     check(text, level, category)
 
 
@@ -629,22 +661,6 @@ def test_urges_to_cut_are_self_harm_not_an_attempt():
 def test_the_means_a_risk_phrase_runs_into_is_part_of_it():
     # "crashing my car into a wall" is what the thought is about, not a second fact beside it
     check("i keep thinking about crashing my car into a wall on the motorway", Level.CRISIS, "ideation")
-
-
-@pytest.mark.parametrize("text", [
-    # two resolves with nothing at risk: a resolve pairs only with the means, a plan or a goodbye
-    "i've decided, i'm ready to do this. signing up for the marathon",
-    "made up my mind, i'm doing it tonight - asking her out",
-    "my mind is made up, no turning back, i'm quitting my job",
-    # the same preparations in everyday life
-    "put the dog in the kennels and cancelled the milk, off to spain tomorrow morning!",
-    "standing at the platform waiting for the fast train to london, delayed again",
-    "there's a rope in my car for towing, anyone need a hand?",
-    "i cut my fringe the wrong way this time and it looks awful",
-    "i feel like nobody would care if i was gone for a while",
-])
-def test_session_10_second_batch_look_alikes_are_not_a_crisis(text):
-    assert assess(text).level < Level.CRISIS, assess(text)
 
 
 # --- frames: a leaning beside an act (sets.txt [lean]/[leaning] x [act]/[acting]) --------------
@@ -759,27 +775,7 @@ def test_the_distress_frame_leaves_the_specific_reason_alone(text, category):
     assert assess(text).categories == {category}
 
 
-# --- session 11: rules from the twenty-second batch ------------------------------------------
-@pytest.mark.parametrize("text, level, category", [
-    ("already took half the box of my nan's tablets", Level.IMMINENT, "attempt"),
-    ("just necked most of my sertraline", Level.IMMINENT, "attempt"),
-    ("gonna take the rest of my pills tonight", Level.IMMINENT, "ideation"),
-    ("i punched the mirror so i'd feel something", Level.CRISIS, "self_harm"),
-    ("i slammed my hand in the door to feel something", Level.CRISIS, "self_harm"),
-    ("my ex keeps saying he'll hurt me if i don't go back", Level.CRISIS, "danger"),
-    ("every night i lie there hoping my heart just stops", Level.CRISIS, "ideation"),
-    ("i keep hoping my heart will just give out", Level.CRISIS, "ideation"),
-    ("i don't see a way through this except not being here", Level.CRISIS, "ideation"),
-    ("i keep googling how much of my meds would be lethal", Level.CRISIS, "ideation"),
-    ("what's the lethal dose of sertraline", Level.CRISIS, "ideation"),
-    ("my son told his teacher he wants to be dead, he's nine", Level.CRISIS, "third_person"),
-    ("i can't make myself care about anything anymore", Level.DISTRESS, None),
-    ("everything feels grey. not sad exactly, just nothing", Level.DISTRESS, None),
-])
-def test_session_11_phrases(text, level, category):
-    check(text, level, category)
-
-
+# --- session 11: rules from the twenty-second and twenty-third batches --------------------------
 def test_asking_for_instructions_after_is_a_goodbye():
     check("i'll be gone before my shift ends", Level.CRISIS, "ideation")
     check("i'll be gone before my shift ends. don't let them blame themselves", Level.IMMINENT, "farewell")
@@ -814,47 +810,6 @@ def test_a_goodbye_with_a_return_date_is_a_sign_off(text):
     "the lethal dose of paracetamol is lower than people think, be careful with cold remedies",
     "don't let them blame themselves for the loss, the team played well",
     "i can't stop thinking about the match",
-])
-def test_session_11_everyday_look_alikes_are_not_a_crisis(text):
-    assert assess(text).level < Level.CRISIS, text
-
-
-@pytest.mark.parametrize("text", ["the rope's up in the garage", "the rope’s up in the garage"])
-def test_an_s_before_a_word_no_noun_starts_with_is_is(text):
-    result = check(text, Level.IMMINENT, "attempt")
-    assert "rope’s up" in " ".join(s.text for s in result.signals).replace("'", "’")
-
-
-def test_an_s_before_a_noun_is_whose():
-    check("my nan's tablets are in the drawer", Level.NONE)
-    check("my nan's up early, the tablets are in the drawer", Level.NONE)
-
-
-# --- session 11: rules from the twenty-third batch -------------------------------------------
-@pytest.mark.parametrize("text, level, category", [
-    ("dad is standing on the bridge railing and won't come down", Level.IMMINENT, "third_person"),
-    ("the chair's under the beam and i've checked it'll hold", Level.IMMINENT, "attempt"),
-    ("just injected all my insulin. i'm so tired", Level.IMMINENT, "attempt"),
-    ("i cut again last night and it was deeper than usual", Level.CRISIS, "self_harm"),
-    ("i've stopped taking my meds and i'm saving them up instead", Level.IMMINENT, "plan"),
-    ("my husband has been hitting me again and he said next time will be worse", Level.CRISIS, "danger"),
-    ("my little brother keeps drawing pictures of himself dead", Level.CRISIS, "third_person"),
-    ("i'm a danger to myself right now and i know it", Level.CRISIS, "ideation"),
-    ("i'm at the top of the multi storey. i don't want to be talked down", Level.IMMINENT, "ideation"),
-    ("been looking at the train times and thinking about how easy it would be", Level.CRISIS, "ideation"),
-    ("sometimes when i'm on the balcony i think about just leaning too far", Level.CRISIS, "ideation"),
-    ("i'm only still here because of my cat honestly", Level.CRISIS, "ideation"),
-    ("nobody would care if i never came back from my walk", Level.CRISIS, "ideation"),
-    ("i've ruined everything, as usual", Level.DISTRESS, "worthlessness"),
-    ("my head is so loud tonight, i can't switch it off", Level.DISTRESS, "distress"),
-    ("i don't think anyone actually likes me, they just put up with me", Level.DISTRESS, "distress"),
-    ("haven't eaten properly in days, just can't face it", Level.DISTRESS, "distress"),
-])
-def test_session_11_second_batch_phrases(text, level, category):
-    check(text, level, category)
-
-
-@pytest.mark.parametrize("text", [
     "i'm doing it tomorrow, the ironing can wait",
     "standing on the bridge railing for a photo, mum nearly fainted",
     "she's standing on the roof edge fixing the gutter",
@@ -871,6 +826,26 @@ def test_session_11_second_batch_phrases(text, level, category):
     "the tracks are so close to my house, i'm always thinking about how easy it would be to get to town",
     "stopped taking my antibiotics and i'm saving them for next time",
     "i feel like nobody would care if i was gone for a while",
+    # two resolves with nothing at risk: a resolve pairs only with the means, a plan or a goodbye
+    "i've decided, i'm ready to do this. signing up for the marathon",
+    "made up my mind, i'm doing it tonight - asking her out",
+    "my mind is made up, no turning back, i'm quitting my job",
+    # the same preparations in everyday life
+    "put the dog in the kennels and cancelled the milk, off to spain tomorrow morning!",
+    "standing at the platform waiting for the fast train to london, delayed again",
+    "there's a rope in my car for towing, anyone need a hand?",
+    "i cut my fringe the wrong way this time and it looks awful",
 ])
-def test_session_11_second_batch_look_alikes_are_not_a_crisis(text):
+def test_everyday_look_alikes_of_session_10_and_11_rules_are_not_a_crisis(text):
     assert assess(text).level < Level.CRISIS, text
+
+
+@pytest.mark.parametrize("text", ["the rope's up in the garage", "the rope’s up in the garage"])
+def test_an_s_before_a_word_no_noun_starts_with_is_is(text):
+    result = check(text, Level.IMMINENT, "attempt")
+    assert "rope’s up" in " ".join(s.text for s in result.signals).replace("'", "’")
+
+
+def test_an_s_before_a_noun_is_whose():
+    check("my nan's tablets are in the drawer", Level.NONE)
+    check("my nan's up early, the tablets are in the drawer", Level.NONE)
