@@ -222,7 +222,18 @@ ESCALATION = {
     "WEBHOOK_TIMEOUT_SECONDS": 5,
     "CONSOLE_URL": env.str("CONSOLE_URL", default="http://127.0.0.1:8000/console/"),
     "WATCHDOG_TICK_SECONDS": env.float("WATCHDOG_TICK_SECONDS", default=5),
-    "OUTBOX_POLL_SECONDS": env.float("OUTBOX_POLL_SECONDS", default=1),
+    # The relay's look at the outbox: the second reader's alerts and cards reach sockets this way.
+    "OUTBOX_POLL_SECONDS": env.float("OUTBOX_POLL_SECONDS", default=0.2),
+    "SCREENING": {
+        "BATCH_SIZE": env.int("SCREENING_BATCH_SIZE", default=64),
+        "POLL_SECONDS": env.float("SCREENING_POLL_SECONDS", default=0.1),
+        # A batch whose worker has not finished it this long after claiming is taken over.
+        "LEASE_SECONDS": env.float("SCREENING_LEASE_SECONDS", default=15),
+        # A missing message id is waited for this long (PostgreSQL: a transaction still committing).
+        "GAP_SETTLE_SECONDS": env.float("SCREENING_GAP_SETTLE_SECONDS", default=2),
+        # No worker heartbeat for this long: the console and admin say the second reader is offline.
+        "OFFLINE_SECONDS": env.float("SCREENING_OFFLINE_SECONDS", default=30),
+    },
     # A distress message stands this long: a goodbye within it reads as a goodbye note.
     "DISTRESS_CONTEXT_MINUTES": env.int("DISTRESS_CONTEXT_MINUTES", default=30),
 }

@@ -11,7 +11,7 @@ from rooms.errors import ChatError
 from rooms.services import beat
 from rooms.validation import parse_frame
 
-from . import notify, payloads, relay, services
+from . import notify, payloads, relay, screening, services
 from .models import ConsoleConnection
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class ConsoleConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
             outcomes=services.OUTCOMES,
             alerts=[payloads.alert_payload(a) for a in payloads.open_alerts()],
             reports=[events.report_payload(r) for r in selectors.open_reports()],
+            second_reader=screening.status(),
         )
 
     async def disconnect(self, code):

@@ -57,6 +57,7 @@ class ConsoleConnection(models.Model):
 class Alert(models.Model):
     class Source(models.TextChoices):
         DETECTOR = "detector"
+        SECOND_READER = "second_reader"  # the screening worker's learned reader, after the message path
         SELF_REFERRAL = "self_referral"
         PEER_REPORT = "peer_report"
 
@@ -81,6 +82,9 @@ class Alert(models.Model):
         "rooms.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )
     signals = models.JSONField(default=list, blank=True, help_text="Why the detector fired.")
+    second_reader = models.JSONField(
+        default=dict, blank=True,
+        help_text="The learned reader's verdict on the alert's message: raised, agrees or doubts; its score.")
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts_assigned"
     )
@@ -109,6 +113,11 @@ class Alert(models.Model):
     def rank(self) -> int:
         return LEVEL_RANK[self.level]
 
+    @property
+    def doubted(self) -> bool:
+        """The second reader read its message as likely not a crisis (it still waits for a person)."""
+        return self.second_reader.get("verdict") == "doubts"
+
 
 class AlertEvent(AppendOnlyModel):
     """Append-only log of everything that happened to an alert, and who did it."""
@@ -127,6 +136,44 @@ class Notification(models.Model):
     """Outbox: a frame for facilitators' consoles, relayed by whichever process holds them."""
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notifications")
-    recipients = models.JSONField(default=list)  # user ids
+    recipients = models.JSONField(default=list)  # facilitators' user ids: their consoles
+    person = models.ForeignKey(  # or the person's own room sockets (the hotline card)
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     text = models.TextField()
     created_at = models.DateTimeField()
+
+
+class ScreeningCursor(models.Model):
+    """How far the message stream has been handed out to screening batches (one row)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    claimed_through = models.BigIntegerField(help_text="Every message id up to this one is in a batch.")
+
+
+class ScreeningBatch(models.Model):
+    """A run of messages one worker is reading: ids after `after` up to `through`. The lease lets
+    another worker take it over when its worker dies; `done_at` is set in the same transaction as
+    the alerts the batch raises, so a batch acts once however often it is read."""
+
+    after = models.BigIntegerField()
+    through = models.BigIntegerField()
+    worker = models.CharField(max_length=100)
+    leased_until = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["done_at", "leased_until"])]
+
+
+class ScreeningWorker(models.Model):
+    """A screening worker's heartbeat: the console and the admin say the second reader is offline
+    when no worker has beaten for a while, or when a worker refused to load its model."""
+
+    id = models.CharField(primary_key=True, max_length=100)
+    seen_at = models.DateTimeField()
+    read_count = models.PositiveBigIntegerField(default=0)
+    refused = models.TextField(blank=True, help_text="Why the learned reader would not start, if it would not.")
+
+    def __str__(self):
+        return self.id

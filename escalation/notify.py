@@ -9,7 +9,7 @@ from channels.layers import get_channel_layer
 
 from rooms.events import frame
 
-from . import hotlines, payloads, watchdog
+from . import hotlines, payloads, relay, watchdog
 from .models import Alert
 from .services import Raised
 
@@ -22,6 +22,17 @@ def facilitator_group(user_id: int) -> str:
 
 def person_group(user_id: int) -> str:
     return f"user.{user_id}"
+
+
+def listen_as_person(channel_name: str, user_id: int) -> None:
+    """A room socket of this process hears what the outbox has for its person (the second
+    reader's hotline card); the channel layer's group reaches it from this process's own sends."""
+    relay.local_people[channel_name] = user_id
+    relay.ensure_relay()
+
+
+def stop_listening(channel_name: str) -> None:
+    relay.local_people.pop(channel_name, None)
 
 
 async def _group_send(group: str, text: str) -> None:

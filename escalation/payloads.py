@@ -30,6 +30,7 @@ def alert_payload(alert: Alert) -> dict:
         "message": message_payload(alert.message) if alert.message else None,
         "context": [message_payload(m) for m in context(alert.message)] if alert.message else [],
         "signals": alert.signals,
+        "second_reader": alert.second_reader,
         "support_room": {"slug": alert.support_room.slug, "url": reverse("room", args=[alert.support_room.slug])}
         if alert.support_room else None,
         "notify_count": alert.notify_count,
@@ -48,8 +49,8 @@ def context(message: Message) -> list[Message]:
 
 
 def queue_order(alert: Alert):
-    """Most severe first, then oldest first."""
-    return (-alert.rank, alert.created_at)
+    """Most severe first, then oldest first; what the second reader doubts after the rest."""
+    return (alert.doubted, -alert.rank, alert.created_at)
 
 
 def alert_frame(type_: str, alert: Alert) -> str:

@@ -115,6 +115,7 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         self.early_frames = []
         await fanout().join(self.room.group_name, self)
         await self.channel_layer.group_add(notify.person_group(user.pk), self.channel_name)
+        notify.listen_as_person(self.channel_name, user.pk)
         state, joined, online_count = await db(self._enter)(after)
         await self.accept()
         await self.send(text_data=state)
@@ -154,6 +155,7 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         if self.room is None:
             return
         await fanout().leave(self.room.group_name, self)
+        notify.stop_listening(self.channel_name)
         await self.channel_layer.group_discard(notify.person_group(self.user.pk), self.channel_name)
         if await db(services.close_connection)(self.channel_name):
             await self._publish_presence("leave")

@@ -36,9 +36,25 @@ class Signal:
 
 
 @dataclass(frozen=True)
+class SecondReading:
+    """What the learned reader made of a message: its own tier, the lexicon's, and the head's
+    probability of each tier (what a facilitator reads as the model's score)."""
+
+    level: Level
+    lexicon_level: Level
+    scores: dict[str, float] = field(hash=False)
+
+    @property
+    def score(self) -> float:
+        """The probability of crisis or worse."""
+        return round(self.scores.get("crisis", 0.0) + self.scores.get("imminent", 0.0), 3)
+
+
+@dataclass(frozen=True)
 class Assessment:
     level: Level
     signals: tuple[Signal, ...] = field(default=())
+    second_reader: SecondReading | None = None  # set by read(), not by the lexicon's assess()
 
     @property
     def categories(self) -> set[str]:

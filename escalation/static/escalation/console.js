@@ -8,7 +8,8 @@ const statusEl = document.getElementById("status");
 const duty = document.getElementById("duty");
 const dutyLabel = document.getElementById("duty-label");
 const RANK = { imminent: 3, crisis: 2, distress: 1, none: 0 };
-const SOURCE = { detector: "Detector", self_referral: "Asked for help", peer_report: "Peer is worried" };
+const SOURCE = { detector: "Detector", second_reader: "Second reader", self_referral: "Asked for help", peer_report: "Peer is worried" };
+const secondReaderBanner = document.getElementById("second-reader-offline");
 const config = JSON.parse(document.getElementById("console-config").textContent);
 const alerts = new Map();
 let pendingStepIn = null; // the alert this facilitator asked to step into: follow it to the room
@@ -45,6 +46,17 @@ function card(a) {
         text: `${s.earlier ? "said earlier, " : ""}${s.category.replace("_", " ")}: “${s.text}”`,
       }))));
   }
+  const second = a.second_reader || {};
+  if (second.verdict) {
+    const pct = `${Math.round(second.score * 100)}%`;
+    const said = {
+      raised: `raised this to ${second.level} (the lexicon read ${second.lexicon_level})`,
+      agrees: `agrees: ${second.level}`,
+      doubts: "likely not a crisis; still yours to check",
+    }[second.verdict];
+    li.append(el("p", { class: `second-reader verdict-${second.verdict}` },
+      el("strong", { text: "Second reader: " }), document.createTextNode(`${said} · crisis-or-worse score ${pct}`)));
+  }
   if (a.context.length) {
     const ctx = el("ol", { class: "context", "aria-label": "Messages around it" });
     for (const m of a.context) {
@@ -66,8 +78,18 @@ function card(a) {
   return li;
 }
 
+const doubted = (a) => (a.second_reader && a.second_reader.verdict === "doubts" ? 1 : 0);
+
+function showSecondReader(s) {
+  if (!s) return;
+  secondReaderBanner.hidden = s.online;
+  const since = s.last_seen_at ? ` Last seen ${new Date(s.last_seen_at).toLocaleString()}.` : "";
+  secondReaderBanner.textContent = s.online ? "" : `The second reader is offline: only the lexicon is reading messages.${since}` +
+    (s.refused ? ` It refused to start: ${s.refused}` : "");
+}
+
 function render() {
-  const ordered = [...alerts.values()].sort((x, y) => (RANK[y.level] - RANK[x.level]) || x.created_at.localeCompare(y.created_at));
+  const ordered = [...alerts.values()].sort((x, y) => (doubted(x) - doubted(y)) || (RANK[y.level] - RANK[x.level]) || x.created_at.localeCompare(y.created_at));
   list.replaceChildren(...ordered.map(card));
   count.textContent = String(ordered.length);
   empty.hidden = ordered.length > 0;
@@ -92,7 +114,10 @@ const socket = new ReconnectingSocket(() => wsUrl("/ws/facilitator/"), {
       dutyLabel.textContent = f.on_duty ? "On duty" : "Off duty";
       alerts.clear();
       f.alerts.forEach((a) => alerts.set(a.id, a));
+      showSecondReader(f.second_reader);
       render();
+    } else if (f.type === "screening.status") {
+      showSecondReader(f.second_reader);
     } else if (f.type === "alert.new") {
       if (!alerts.has(f.alert.id) && document.hidden) unseen += 1;
       upsert(f.alert);

@@ -1,0 +1,60 @@
+import logging
+import time
+
+from django.core.management.base import BaseCommand
+
+from escalation import screening
+from escalation.detection import EncoderUnavailable, learned_reader
+
+logger = logging.getLogger("escalation.screening")
+
+
+class Command(BaseCommand):
+    help = "Read stored messages with the second reader and raise what the message path missed (the Procfile screener)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="read until nothing is waiting, then exit")
+        parser.add_argument("--name", help="this worker's name (default host:pid)")
+
+    def handle(self, *args, once=False, name=None, **options):
+        worker = name or screening.worker_name()
+        try:
+            reader = learned_reader()
+        except EncoderUnavailable as exc:
+            # Loud, and it stays that way: the console says the second reader is offline and why;
+            # the lexicon keeps alerting on the message path. Staying up keeps `make run` up.
+            self.stderr.write(f"SECOND READER REFUSED TO START: {exc}")
+            while True:
+                screening.beat(worker, refused=str(exc))
+                if once:
+                    return
+                time.sleep(screening.config("OFFLINE_SECONDS") / 3)
+        self.stdout.write(f"screening worker {worker}: reading after the cursor in batches of "
+                          f"{screening.config('BATCH_SIZE')}")
+        self.run(worker, reader, once)
+
+    def run(self, worker, reader, once):
+        poll = screening.config("POLL_SECONDS")
+        last_beat = last_prune = 0.0
+        while True:
+            try:
+                batch = screening.claim(worker)
+                if batch is not None:
+                    done = screening.settle(batch, worker, screening.read_batch(batch, reader))
+                    if done is not None:
+                        screening.beat(worker, read=done.read)
+                        last_beat = time.monotonic()
+                        if done.raised or done.doubted:
+                            self.stdout.write(f"screening: batch {batch.pk} raised {done.raised} doubted {done.doubted}")
+                    continue
+                if once:
+                    return
+                if time.monotonic() - last_beat >= 1:
+                    screening.beat(worker)
+                    last_beat = time.monotonic()
+                if time.monotonic() - last_prune >= 600:
+                    screening.prune()
+                    last_prune = time.monotonic()
+            except Exception:  # keep reading: the batch's lease runs out and it is read again
+                logger.exception("screening pass failed")
+            time.sleep(poll)
