@@ -233,6 +233,8 @@ ESCALATION = {
         "GAP_SETTLE_SECONDS": env.float("SCREENING_GAP_SETTLE_SECONDS", default=2),
         # No worker heartbeat for this long: the console and admin say the second reader is offline.
         "OFFLINE_SECONDS": env.float("SCREENING_OFFLINE_SECONDS", default=30),
+        # The encoder's files, when not from its package (a checked copy; the pins still apply).
+        "ENCODER_DIR": env.str("SCREENING_ENCODER_DIR", default=""),
     },
     # A distress message stands this long: a goodbye within it reads as a goodbye note.
     "DISTRESS_CONTEXT_MINUTES": env.int("DISTRESS_CONTEXT_MINUTES", default=30),

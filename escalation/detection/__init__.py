@@ -40,18 +40,26 @@ def assess(text: str, language: str = "en", *, earlier: Level = Level.NONE) -> A
 
 
 @lru_cache(maxsize=1)
-def learned_reader(threads: int = 1):
+def learned_reader(threads: int = 1, encoder_dir: str = ""):
     """The second reader, loaded once (about 1.5 s and 140 MB). Raises EncoderUnavailable, logged
-    as an error, when its package is missing or its weights are not the pinned ones."""
+    as an error, when its package is missing or its weights are not the pinned ones.
+    `encoder_dir`: the encoder's files from elsewhere than its package (still checked)."""
+    from pathlib import Path
+
     from .encoder import Encoder
     from .reader import Head, SecondReader
 
     try:
-        encoder = Encoder(threads=threads)
+        encoder = Encoder(Path(encoder_dir) if encoder_dir else None, threads=threads)
+        try:
+            head = Head.load()
+        except (OSError, KeyError, ValueError) as exc:
+            raise EncoderUnavailable(f"the head file cannot be read ({exc!r}): python -m "
+                                     "escalation.detection.train rebuilds it") from exc
     except EncoderUnavailable as exc:
         logger.error("the learned reader will not start: %s", exc)
         raise
-    return SecondReader(encoder, Head.load(), lambda text, earlier=Level.NONE: assess(text, earlier=earlier))
+    return SecondReader(encoder, head, lambda text, earlier=Level.NONE: assess(text, earlier=earlier))
 
 
 def read(texts: list[str], earlier: list[Level] | None = None) -> list[Assessment]:

@@ -1,8 +1,8 @@
 """The second reader: one decision from the lexicon's signals and a sentence encoder's reading.
 
-A multinomial logistic regression (the head, `head.npz`, written by `python -m
-escalation.detection.train`) reads the encoder's 512 numbers beside the lexicon's level and signal
-categories, so it can add what the lexicon misses (plain words, other languages) and also overrule
+A few small networks (the head, `head.npz`, written by `python -m escalation.detection.train`:
+one hidden layer each, their probabilities averaged) read the encoder's 512 numbers beside the
+lexicon's level and signal categories, so it can add what the lexicon misses (plain words, other languages) and also overrule
 its idiom and PSA false alarms. The tiers are cut from its probabilities with thresholds the
 training set out of fold (see docs/detection.md).
 """
@@ -18,17 +18,22 @@ HEAD_PATH = Path(__file__).with_name("head.npz")
 LEVELS = (Level.NONE, Level.DISTRESS, Level.CRISIS, Level.IMMINENT)
 
 
+Layers = tuple[tuple[np.ndarray, np.ndarray], ...]  # (weights, bias) each; ReLU between them
+
+
 @dataclass(frozen=True)
 class Head:
-    weights: np.ndarray  # (features, 4)
-    bias: np.ndarray  # (4,)
+    nets: tuple[Layers, ...]  # small networks whose probabilities are averaged
     categories: tuple[str, ...]  # the lexicon's signal categories, in feature order
     embedding_scale: float
     thresholds: dict[str, float]  # distress / crisis / imminent: the probability each tier needs
 
     def save(self, path: Path = HEAD_PATH) -> None:
+        arrays = {f"net{n}_layer{i}_{part}": array.astype(np.float32)
+                  for n, net in enumerate(self.nets) for i, layer in enumerate(net)
+                  for part, array in zip(("w", "b"), layer)}
         np.savez_compressed(
-            path, weights=self.weights.astype(np.float32), bias=self.bias.astype(np.float32),
+            path, **arrays, shape=np.array([len(self.nets), len(self.nets[0])]),
             categories=np.array(self.categories), embedding_scale=np.float32(self.embedding_scale),
             threshold_names=np.array(list(self.thresholds)),
             threshold_values=np.array(list(self.thresholds.values()), dtype=np.float32))
@@ -36,8 +41,10 @@ class Head:
     @classmethod
     def load(cls, path: Path = HEAD_PATH) -> "Head":
         with np.load(path, allow_pickle=False) as z:
-            return cls(z["weights"], z["bias"], tuple(str(c) for c in z["categories"]),
-                       float(z["embedding_scale"]),
+            count, depth = (int(v) for v in z["shape"])
+            nets = tuple(tuple((z[f"net{n}_layer{i}_w"], z[f"net{n}_layer{i}_b"]) for i in range(depth))
+                         for n in range(count))
+            return cls(nets, tuple(str(c) for c in z["categories"]), float(z["embedding_scale"]),
                        {str(k): float(v) for k, v in zip(z["threshold_names"], z["threshold_values"])})
 
 
@@ -58,11 +65,22 @@ def features(embeddings: np.ndarray, lexical: list[Assessment], categories, embe
     return np.hstack([embeddings * embedding_scale, lex]).astype(np.float32)
 
 
-def probabilities(head: Head, x: np.ndarray) -> np.ndarray:
-    logits = x @ head.weights + head.bias
-    logits -= logits.max(axis=1, keepdims=True)
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits - logits.max(axis=1, keepdims=True)
     p = np.exp(logits)
     return p / p.sum(axis=1, keepdims=True)
+
+
+def probabilities(head: Head, x: np.ndarray) -> np.ndarray:
+    total = np.zeros((len(x), len(LEVELS)), dtype=np.float64)
+    for net in head.nets:
+        h = x
+        for i, (w, b) in enumerate(net):
+            h = h @ w + b
+            if i < len(net) - 1:
+                h = np.maximum(h, 0)
+        total += _softmax(h)
+    return total / len(head.nets)
 
 
 def level_from(p: np.ndarray, thresholds: dict[str, float]) -> Level:

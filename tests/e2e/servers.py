@@ -1,6 +1,7 @@
 """Real processes for end-to-end tests: redis-server, Daphne, and a signed-in HTTP session."""
 
 import atexit
+import contextlib
 import http.cookiejar
 import os
 import re
@@ -183,6 +184,19 @@ class Site:
                                    stdout=log, stderr=subprocess.STDOUT)
         self.servers.append(process)
         return process
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Read the site's database directly, as a test's own eyes (SQLite file or PostgreSQL)."""
+        url = self.env["DATABASE_URL"]
+        if url.startswith("sqlite"):
+            import sqlite3
+
+            with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30)) as connection:
+                return connection.execute(sql, params).fetchall()
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as connection:
+            return connection.execute(sql.replace("?", "%s"), params).fetchall()
 
     def stop_all(self):
         for process in self.servers:

@@ -19,7 +19,7 @@ class Command(BaseCommand):
     def handle(self, *args, once=False, name=None, **options):
         worker = name or screening.worker_name()
         try:
-            reader = learned_reader()
+            reader = learned_reader(encoder_dir=screening.config("ENCODER_DIR"))
         except EncoderUnavailable as exc:
             # Loud, and it stays that way: the console says the second reader is offline and why;
             # the lexicon keeps alerting on the message path. Staying up keeps `make run` up.
