@@ -1,6 +1,16 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from .models import Alert, AlertEvent, FacilitatorDuty, Hotline
+from . import screening
+from .models import Alert, AlertEvent, FacilitatorDuty, Hotline, ScreeningWorker
+
+
+def warn_if_second_reader_offline(request) -> None:
+    status = screening.status()
+    if not status["online"]:
+        seen = f" Last seen {status['last_seen_at']}." if status["last_seen_at"] else " No worker has ever run."
+        refused = f" It refused to start: {status['refused']}" if status["refused"] else ""
+        messages.warning(request, "The second reader is offline: only the lexicon is reading messages "
+                                  f"(start `python manage.py escalation_screen`).{seen}{refused}")
 
 
 @admin.register(Hotline)
@@ -38,3 +48,20 @@ class AlertAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # the safety record is kept
+
+    def changelist_view(self, request, extra_context=None):
+        warn_if_second_reader_offline(request)
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(ScreeningWorker)
+class ScreeningWorkerAdmin(admin.ModelAdmin):
+    list_display = ("id", "seen_at", "read_count", "refused")
+    readonly_fields = ("id", "seen_at", "read_count", "refused")
+
+    def has_add_permission(self, request):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        warn_if_second_reader_offline(request)
+        return super().changelist_view(request, extra_context)

@@ -77,8 +77,8 @@ def raise_alert(
     alert.next_notify_at = now + timedelta(seconds=resend_interval(level))
     alert.out_of_band_due = out_of_band
     alert.save()
-    log(alert, "created", reporter, source=source, level=level, recipients=sorted(recipients),
-        out_of_band=out_of_band)
+    log(alert, "created", reporter, source=source, level=level, message=message.pk if message else None,
+        recipients=sorted(recipients), out_of_band=out_of_band)
     return Raised(alert, recipients)
 
 

@@ -87,3 +87,36 @@ def test_a_goodbye_after_a_distress_message_reaches_the_console_with_both_reason
     expect(alert).to_contain_text("IMMINENT")
     expect(alert.locator(".signal").first).to_contain_text("farewell")
     expect(alert.locator(".signal.earlier")).to_contain_text("said earlier, hopelessness")
+
+
+def test_the_console_shows_the_second_readers_word_and_when_it_is_offline(embedded_site, signed_in_page):
+    from tests.e2e.test_screening import MISSED_BY_THE_LEXICON, WORKER_ENV, start_worker
+
+    embedded_site.env.update(WORKER_ENV)
+    base = f"http://127.0.0.1:{embedded_site.start_daphne()}"
+    maple = signed_in_page(base, "maple", "demo-maple-pass")
+    maple.goto("/console/")
+    expect(maple.locator("#status")).to_have_text("Connected")
+    banner = maple.locator("#second-reader-offline")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("The second reader is offline: only the lexicon is reading messages")
+    maple.check("#duty")
+
+    worker = start_worker(embedded_site, "console-test")
+    expect(banner).to_be_hidden()  # the console hears of it without a reload
+
+    river = signed_in_page(base, "river", "demo-river-pass", viewport={"width": 390, "height": 844})
+    river.goto("/rooms/anxiety/")
+    expect(river.locator("#status")).to_have_text("Connected")
+    river.fill("#body", MISSED_BY_THE_LEXICON)
+    river.keyboard.press("Enter")
+    expect(river.locator("#support-card")).to_be_visible()  # the card, a moment later
+    alert = maple.locator("#alerts li.alert").first
+    expect(alert.locator(".source")).to_have_text("Second reader")
+    expect(alert.locator(".second-reader")).to_contain_text("raised this to")
+    expect(alert.locator(".second-reader")).to_contain_text("the lexicon read none")
+    expect(alert.locator(".second-reader")).to_contain_text("crisis-or-worse score")
+
+    worker.kill()
+    expect(banner).to_be_visible(timeout=20_000)
+    expect(banner).to_contain_text("Last seen")

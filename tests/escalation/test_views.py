@@ -32,3 +32,15 @@ def test_demo_data_loads_the_hotline_directory_once(db):
     call_command("load_demo", stdout=open("/dev/null", "w"))
     assert Hotline.objects.filter(name="Edited by an admin").exists()
     assert set(Hotline.objects.values_list("country", flat=True)) == {"US", "CA", "GB", "IE", "AU", "IN", ""}
+
+
+def test_the_admin_says_when_the_second_reader_is_offline_and_why(admin_client):
+    from escalation import screening
+
+    page = admin_client.get("/admin/escalation/alert/").content.decode()
+    assert "The second reader is offline" in page and "No worker has ever run" in page
+    screening.beat("w1")
+    assert "second reader is offline" not in admin_client.get("/admin/escalation/alert/").content.decode()
+    screening.beat("w1", refused="the encoder file weights.npz has sha256 abc, not the pinned def")
+    page = admin_client.get("/admin/escalation/screeningworker/").content.decode()
+    assert "The second reader is offline" in page and "not the pinned def" in page

@@ -29,6 +29,7 @@ class Command(BaseCommand):
                 if once:
                     return
                 time.sleep(screening.config("OFFLINE_SECONDS") / 3)
+        reader.read(["warming up the lexicon and the encoder"])  # their first read builds tables (~0.6 s)
         self.stdout.write(f"screening worker {worker}: reading after the cursor in batches of "
                           f"{screening.config('BATCH_SIZE')}")
         self.run(worker, reader, once)
