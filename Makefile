@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test test-sqlite test-postgres install install-test system-test-deps migrate demo clean bench
+.PHONY: run test test-sqlite test-postgres install install-test system-test-deps migrate demo clean bench train
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,10 +58,17 @@ test-postgres: install-test system-test-deps
 	DATABASE_URL=$$url $(PY) -m pytest $(PYTEST_ARGS); status=$$?; \
 	$(PY) -m tests.pgserver stop; exit $$status
 
+# Rebuild the second reader's head (escalation/detection/head.npz) from the labelled batches.
+train: $(VENV)/.installed-test
+	$(PY) -m escalation.detection.train
+
 # Benchmarks print numbers (docs/benchmarks.md); they are not tests.
 bench: $(VENV)/.installed-bench system-test-deps
 	$(PY) -m bench.detection
+	$(PY) -m bench.reader --public ../shared/eval/suicide_ideation_twitter.csv
 	$(PY) -m bench.alerts
+	$(PY) -m bench.alerts --second-reader
+	$(PY) -m bench.alerts --second-reader --redis
 	$(PY) -m bench.rooms
 	$(PY) -m bench.idle
 	$(PY) -m bench.storm

@@ -13,6 +13,7 @@ import random
 import resource
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from escalation.detection import Level, assess, dataset, learned_reader
 from escalation.detection.scoring import figures
@@ -47,7 +48,7 @@ def blind(reader) -> None:
 
 
 def public(reader, path) -> None:
-    rows = read_public_csv(path)
+    rows = read_public_csv(Path(path))
     texts = [t for t, _ in rows]
     for name, flagged in (("lexicon", [assess(t).level >= Level.DISTRESS for t in texts]),
                           ("read", [a.level >= Level.DISTRESS for a in reader.read(texts)])):

@@ -12,6 +12,7 @@ Needs scikit-learn (the `train` extra): pip install -e '.[train]'.
 import argparse
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -22,32 +23,39 @@ from .reader import LEVELS, Head, features, level_from, probabilities
 from .scoring import figures
 
 HIDDEN = 256
-ALPHA = 1e-2  # L2 penalty
+ALPHA = 0.1  # L2 penalty
 NETS = 3  # seeds averaged: steadier than one, and each net is small (~140k weights)
 EMBEDDING_SCALE = 8.0  # the encoder's unit vectors against the lexicon's 0/1 features
 FOLDS = 5
 # What the thresholds allow out of fold on the training writers, leaving room below the targets
 # (none raised to crisis+ <= 5% on writers never read) for the gap between these writers and new ones.
 NONE_TO_CRISIS = 0.035
+ORDINARY_TO_CRISIS = 0.005  # everyday room talk ("hola a todos"), which is most of what a room says
 NONE_TO_DISTRESS = 0.10
 CRISIS_TO_IMMINENT = 0.25
+ORDINARY_KINDS = {"ordinary", "greeting", "small-talk", "check-in", "thanks", "welcome", "question",
+                  "sharing-good-news", "coping-tip", "logistics", "reaction", "mild-complaint"}
 
 
 def _threshold(scores: np.ndarray, allowed: float) -> float:
     """The lowest cut that flags at most `allowed` of these scores."""
     if len(scores) == 0:
-        return 0.5
+        return 0.0  # nothing of this kind to hold back
     ordered = np.sort(scores)[::-1]
     k = int(np.floor(allowed * len(ordered)))
     return float(min(0.99, ordered[k] + 1e-6)) if k < len(ordered) else 0.0
 
 
-def thresholds_for(p: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    none = truth == 0
+def thresholds_for(p: np.ndarray, truth: np.ndarray, ordinary: np.ndarray) -> dict[str, float]:
+    """Cuts that hold every budget: hard look-alikes and everyday talk each have their own."""
+    hard = (truth == 0) & ~ordinary
+    everyday = (truth == 0) & ordinary
     crisis_only = truth == 2
     return {
-        "distress": _threshold(p[none, 1:].sum(axis=1), NONE_TO_DISTRESS),
-        "crisis": _threshold(p[none, 2:].sum(axis=1), NONE_TO_CRISIS),
+        "distress": max(_threshold(p[hard, 1:].sum(axis=1), NONE_TO_DISTRESS),
+                        _threshold(p[everyday, 1:].sum(axis=1), NONE_TO_DISTRESS / 4)),
+        "crisis": max(_threshold(p[hard, 2:].sum(axis=1), NONE_TO_CRISIS),
+                      _threshold(p[everyday, 2:].sum(axis=1), ORDINARY_TO_CRISIS)),
         "imminent": _threshold(p[crisis_only, 3], CRISIS_TO_IMMINENT),
     }
 
@@ -77,9 +85,12 @@ def out_of_fold(x, y, groups, categories) -> np.ndarray:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(dataset.HERE / "head.npz"))
+    parser.add_argument("--labelled", default=str(dataset.LABELLED), help="folder of batches and batches.tsv")
+    parser.add_argument("--without-lexicon-era", action="store_true", help="leave out bench/data/messages.tsv")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    train = [e for e in dataset.load() if e.split == "train"]
+    examples = dataset.load(Path(args.labelled), None if args.without_lexicon_era else dataset.LEXICON_ERA)
+    train = [e for e in examples if e.split == "train"]
     texts = [e.text for e in train]
     y = np.array([LEVELS.index(e.level) for e in train])
     # Batches are the folds' units; the lexicon era's one voice is split into five parts.
@@ -91,10 +102,14 @@ def main(argv=None) -> int:
     x = features(embeddings, lexical, categories, EMBEDDING_SCALE)
     print(f"{len(train)} training messages in {len(set(e.batch for e in train))} batches, "
           f"{x.shape[1]} features; encoded in {time.perf_counter() - started:.1f} s")
+    ordinary = np.array([e.kind in ORDINARY_KINDS for e in train])
     p = out_of_fold(x, y, groups, categories)
-    cuts = thresholds_for(p, y)
+    cuts = thresholds_for(p, y, ordinary)
     truth = [LEVELS[i] for i in y]
-    print(f"out of fold (whole batches held out): {figures(truth, [level_from(r, cuts) for r in p]).line()}")
+    predicted = [level_from(r, cuts) for r in p]
+    print(f"out of fold (whole batches held out): {figures(truth, predicted).line()}")
+    print(f"  everyday talk raised to crisis+: {sum(predicted[i] >= Level.CRISIS for i in np.flatnonzero(ordinary))}"
+          f" of {ordinary.sum()}")
     head = Head(fit(x, y), categories, EMBEDDING_SCALE, cuts)
     head.save(args.out)
     check = [level_from(row, cuts) for row in probabilities(head, x)]
