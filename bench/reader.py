@@ -26,6 +26,9 @@ def _report(name: str, examples, lexicon, final) -> None:
     print(f"{name} ({len(examples)})")
     print(f"  lexicon: {figures(truth, lexicon).line()}")
     print(f"  read:    {figures(truth, final).line()}")
+    # What raises an alert in the product: the lexicon's at once, the second reader's after it
+    # (an alert the second reader doubts stays open, sorted lower).
+    print(f"  alerts:  {figures(truth, [max(a, b) for a, b in zip(lexicon, final)]).line()}")
 
 
 def blind(reader) -> None:

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Group
 
@@ -16,6 +18,20 @@ def make_user(db):
         return user
 
     return make
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """A clock that moves only when the test says so: frozen(seconds) moves it on."""
+    from rooms.clock import clock
+
+    now = [clock.now()]
+    monkeypatch.setattr(clock, "now", lambda: now[0])
+
+    def advance(seconds):
+        now[0] += timedelta(seconds=seconds)
+
+    return advance
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """The screening worker as it runs: real Daphne processes, real worker processes, SIGKILL."""
 
-import asyncio
 import json
 import os
 import signal

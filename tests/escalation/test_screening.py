@@ -2,7 +2,6 @@
 
 import json
 import uuid
-from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -10,22 +9,9 @@ from django.core.management import call_command
 from escalation import payloads, screening
 from escalation.detection import Assessment, Level, SecondReading, learned_reader
 from escalation.models import Alert, AlertEvent, Notification, ScreeningBatch, ScreeningWorker
-from rooms.clock import clock
-from rooms.models import Message
 from rooms.services import post_message
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def frozen(monkeypatch):
-    now = [clock.now()]
-    monkeypatch.setattr(clock, "now", lambda: now[0])
-
-    def advance(seconds):
-        now[0] += timedelta(seconds=seconds)
-
-    return advance
 
 
 @pytest.fixture

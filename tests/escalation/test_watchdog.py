@@ -4,7 +4,6 @@ import hashlib
 import hmac
 import json
 import threading
-from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -13,20 +12,7 @@ from django.core import mail
 
 from escalation import services, watchdog
 from escalation.models import Alert, FacilitatorDuty, Notification
-from rooms.clock import clock
 from tests.helpers import PATIENCE, open_socket, receive, send
-
-
-@pytest.fixture
-def frozen(monkeypatch):
-    """A clock that moves only when the test says so."""
-    now = [clock.now()]
-    monkeypatch.setattr(clock, "now", lambda: now[0])
-
-    def advance(seconds):
-        now[0] += timedelta(seconds=seconds)
-
-    return advance
 
 
 @pytest.fixture
