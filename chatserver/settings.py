@@ -230,7 +230,7 @@ ESCALATION = {
         # A batch whose worker has not finished it this long after claiming is taken over.
         "LEASE_SECONDS": env.float("SCREENING_LEASE_SECONDS", default=15),
         # A missing message id is waited for this long (PostgreSQL: a transaction still committing).
-        "GAP_SETTLE_SECONDS": env.float("SCREENING_GAP_SETTLE_SECONDS", default=2),
+        "GAP_SETTLE_SECONDS": env.float("SCREENING_GAP_SETTLE_SECONDS", default=1),
         # No worker heartbeat for this long: the console and admin say the second reader is offline.
         "OFFLINE_SECONDS": env.float("SCREENING_OFFLINE_SECONDS", default=30),
         # The encoder's files, when not from its package (a checked copy; the pins still apply).

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def stream(alice, anxiety):
-    """A cursor made before anything is said: everything posted from here on is screened."""
+    """A cursor made before anything is said: everything posted from here on is screened. (It
+    stands at a message, as in a running service: PostgreSQL's ids do not restart at 1 per test.)"""
+    post_message(anxiety, alice, uuid.uuid4(), "hello all")
     screening._cursor()
 
     def say(body, author=alice, room=anxiety):
