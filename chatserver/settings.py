@@ -226,7 +226,8 @@ ESCALATION = {
     "OUTBOX_POLL_SECONDS": env.float("OUTBOX_POLL_SECONDS", default=0.2),
     "SCREENING": {
         "BATCH_SIZE": env.int("SCREENING_BATCH_SIZE", default=64),
-        "POLL_SECONDS": env.float("SCREENING_POLL_SECONDS", default=0.1),
+        "POLL_SECONDS": env.float("SCREENING_POLL_SECONDS", default=0.2),
+        "NICE": env.int("SCREENING_NICE", default=10),  # CPU priority below the web process
         # A batch whose worker has not finished it this long after claiming is taken over.
         "LEASE_SECONDS": env.float("SCREENING_LEASE_SECONDS", default=15),
         # A missing message id is waited for this long (PostgreSQL: a transaction still committing).

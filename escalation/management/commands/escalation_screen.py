@@ -1,4 +1,5 @@
 import logging
+import os
 import time
 
 from django.core.management.base import BaseCommand
@@ -29,33 +30,38 @@ class Command(BaseCommand):
                 if once:
                     return
                 time.sleep(screening.config("OFFLINE_SECONDS") / 3)
+        os.nice(screening.config("NICE"))  # the message path comes first on a shared core
         reader.read(["warming up the lexicon and the encoder"])  # their first read builds tables (~0.6 s)
         self.stdout.write(f"screening worker {worker}: reading after the cursor in batches of "
                           f"{screening.config('BATCH_SIZE')}")
         self.run(worker, reader, once)
 
     def run(self, worker, reader, once):
-        poll = screening.config("POLL_SECONDS")
+        poll, size = screening.config("POLL_SECONDS"), screening.config("BATCH_SIZE")
         last_beat = last_prune = 0.0
+        unreported = 0  # messages read since the last heartbeat
         while True:
+            full = False
             try:
                 batch = screening.claim(worker)
                 if batch is not None:
                     done = screening.settle(batch, worker, screening.read_batch(batch, reader))
                     if done is not None:
-                        screening.beat(worker, read=done.read)
-                        last_beat = time.monotonic()
+                        unreported += done.read
                         if done.raised or done.doubted:
                             self.stdout.write(f"screening: batch {batch.pk} raised {done.raised} doubted {done.doubted}")
-                    continue
-                if once:
+                    full = batch.through - batch.after >= size  # a backlog: straight on to the next
+                if time.monotonic() - last_beat >= 1 or (once and batch is None):
+                    screening.beat(worker, read=unreported)
+                    unreported, last_beat = 0, time.monotonic()
+                if once and batch is None:
                     return
-                if time.monotonic() - last_beat >= 1:
-                    screening.beat(worker)
-                    last_beat = time.monotonic()
                 if time.monotonic() - last_prune >= 600:
                     screening.prune()
                     last_prune = time.monotonic()
             except Exception:  # keep reading: the batch's lease runs out and it is read again
                 logger.exception("screening pass failed")
-            time.sleep(poll)
+            if not full:
+                # A short wait lets a live stream gather into batches (each costs a few queries
+                # and a transaction) and keeps the worker off the web process's core.
+                time.sleep(poll)
