@@ -1,10 +1,12 @@
-"""The second reader: one decision from the lexicon's signals and a sentence encoder's reading.
+"""The second reader: one decision from the lexicon's signals, a sentence encoder's reading and
+the message's spelling.
 
-A few small networks (the head, `head.npz`, written by `python -m escalation.detection.train`:
-one hidden layer each, their probabilities averaged) read the encoder's 512 numbers beside the
-lexicon's level and signal categories, so it can add what the lexicon misses (plain words, other languages) and also overrule
-its idiom and PSA false alarms. The tiers are cut from its probabilities with thresholds the
-training set out of fold (see docs/detection.md).
+The head (`head.npz`, written by `python -m escalation.detection.train`) has two parts whose
+probabilities are averaged: small networks (one hidden layer each) over the encoder's 512 numbers
+beside the lexicon's level and signal categories, and a linear model over character n-grams
+(`ngrams.py`). So it can add what the lexicon misses (plain words, other languages, slang) and
+also overrule its idiom and PSA false alarms. The tiers are cut from the probabilities with
+thresholds the training sets out of fold (see docs/detection.md).
 """
 
 from dataclasses import dataclass, replace
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import ngrams
 from .levels import Assessment, Level, SecondReading
 
 HEAD_PATH = Path(__file__).with_name("head.npz")
@@ -22,16 +25,32 @@ Layers = tuple[tuple[np.ndarray, np.ndarray], ...]  # (weights, bias) each; ReLU
 
 
 @dataclass(frozen=True)
+class Spelling:
+    """The linear model over character n-grams."""
+
+    idf: np.ndarray  # (BUCKETS,)
+    weights: np.ndarray  # (BUCKETS, 4)
+    bias: np.ndarray  # (4,)
+    share: float  # its part of the averaged probabilities
+
+
+@dataclass(frozen=True)
 class Head:
     nets: tuple[Layers, ...]  # small networks whose probabilities are averaged
     categories: tuple[str, ...]  # the lexicon's signal categories, in feature order
     embedding_scale: float
     thresholds: dict[str, float]  # distress / crisis / imminent: the probability each tier needs
+    spelling: Spelling | None = None
 
     def save(self, path: Path = HEAD_PATH) -> None:
         arrays = {f"net{n}_layer{i}_{part}": array.astype(np.float32)
                   for n, net in enumerate(self.nets) for i, layer in enumerate(net)
                   for part, array in zip(("w", "b"), layer)}
+        if self.spelling is not None:
+            arrays.update(spelling_idf=self.spelling.idf.astype(np.float32),
+                          spelling_weights=self.spelling.weights.astype(np.float32),
+                          spelling_bias=self.spelling.bias.astype(np.float32),
+                          spelling_share=np.float32(self.spelling.share))
         np.savez_compressed(
             path, **arrays, shape=np.array([len(self.nets), len(self.nets[0])]),
             categories=np.array(self.categories), embedding_scale=np.float32(self.embedding_scale),
@@ -44,8 +63,10 @@ class Head:
             count, depth = (int(v) for v in z["shape"])
             nets = tuple(tuple((z[f"net{n}_layer{i}_w"], z[f"net{n}_layer{i}_b"]) for i in range(depth))
                          for n in range(count))
+            spelling = Spelling(z["spelling_idf"], z["spelling_weights"], z["spelling_bias"],
+                                float(z["spelling_share"])) if "spelling_idf" in z.files else None
             return cls(nets, tuple(str(c) for c in z["categories"]), float(z["embedding_scale"]),
-                       {str(k): float(v) for k, v in zip(z["threshold_names"], z["threshold_values"])})
+                       {str(k): float(v) for k, v in zip(z["threshold_names"], z["threshold_values"])}, spelling)
 
 
 def lexicon_features(assessment: Assessment, categories: tuple[str, ...]) -> np.ndarray:
@@ -71,16 +92,28 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return p / p.sum(axis=1, keepdims=True)
 
 
-def probabilities(head: Head, x: np.ndarray) -> np.ndarray:
+def network_probabilities(nets: tuple[Layers, ...], x: np.ndarray) -> np.ndarray:
     total = np.zeros((len(x), len(LEVELS)), dtype=np.float64)
-    for net in head.nets:
+    for net in nets:
         h = x
         for i, (w, b) in enumerate(net):
             h = h @ w + b
             if i < len(net) - 1:
                 h = np.maximum(h, 0)
         total += _softmax(h)
-    return total / len(head.nets)
+    return total / len(nets)
+
+
+def spelling_probabilities(spelling: Spelling, texts: list[str]) -> np.ndarray:
+    return _softmax(ngrams.logits(texts, spelling.idf, spelling.weights, spelling.bias))
+
+
+def probabilities(head: Head, x: np.ndarray, texts: list[str]) -> np.ndarray:
+    p = network_probabilities(head.nets, x)
+    if head.spelling is None:
+        return p
+    share = head.spelling.share
+    return (1 - share) * p + share * spelling_probabilities(head.spelling, texts)
 
 
 def level_from(p: np.ndarray, thresholds: dict[str, float]) -> Level:
@@ -110,7 +143,7 @@ class SecondReader:
         in_context = [self.assess(t, earlier=e) if e > Level.NONE else a for t, e, a in zip(texts, earlier, alone)]
         x = features(self.encoder.encode(texts), alone, self.head.categories, self.head.embedding_scale)
         out = []
-        for p, a, c in zip(probabilities(self.head, x), alone, in_context):
+        for p, a, c in zip(probabilities(self.head, x, texts), alone, in_context):
             model_level = level_from(p, self.head.thresholds)
             final = max(model_level, c.level) if c.level > a.level else model_level
             reading = SecondReading(level=model_level, lexicon_level=c.level,

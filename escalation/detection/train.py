@@ -2,7 +2,8 @@
 
 Deterministic: the same data gives the same head. Reads only the `train` split; the blind batches
 are not opened for anything but deduplication (a training message a blind one repeats is dropped).
-The thresholds are chosen out of fold, folds being whole batches, so they are set on writers the
+The head is the small networks over the encoder and the lexicon's signals, averaged with a linear
+model over character n-grams. The thresholds are chosen out of fold, folds being whole batches, so they are set on writers the
 fold's model never read, as the blind split and real rooms are. The network's shape and
 regularisation were chosen the same way (docs/detection.md has the comparison).
 
@@ -16,15 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
-from . import assess, dataset
+from . import assess, dataset, ngrams
 from .encoder import Encoder
 from .levels import Level
-from .reader import LEVELS, Head, features, level_from, probabilities
+from .reader import LEVELS, Head, Spelling, features, level_from, probabilities
 from .scoring import figures
 
 HIDDEN = 256
 ALPHA = 0.1  # L2 penalty
 NETS = 3  # seeds averaged: steadier than one, and each net is small (~140k weights)
+SPELLING_C = 3.0  # the n-gram model's inverse L2 penalty
+SPELLING_SHARE = 0.5  # its part of the averaged probabilities (0.3 and 0.5 compared out of fold)
 EMBEDDING_SCALE = 8.0  # the encoder's unit vectors against the lexicon's 0/1 features
 FOLDS = 5
 # What the thresholds allow out of fold on the training writers, leaving room below the targets
@@ -72,13 +75,45 @@ def fit(x: np.ndarray, y: np.ndarray) -> tuple:
     return tuple(nets)
 
 
-def out_of_fold(x, y, groups, categories) -> np.ndarray:
+def spelling_counts(texts: list[str]):
+    """Messages x n-gram buckets, raw counts (scipy sparse)."""
+    from scipy import sparse
+
+    rows = [ngrams.counts(t) for t in texts]
+    indptr = np.cumsum([0] + [len(r) for r in rows])
+    indices = np.fromiter((b for r in rows for b in r), dtype=np.int64, count=indptr[-1])
+    data = np.fromiter((c for r in rows for c in r.values()), dtype=np.float64, count=indptr[-1])
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(texts), ngrams.BUCKETS))
+
+
+def _weighted(counts, idf: np.ndarray):
+    """As ngrams.weighted does one message: sublinear tf x idf, unit length."""
+    from scipy import sparse
+
+    m = counts.copy()
+    m.data = 1 + np.log(m.data)
+    m = sparse.csr_matrix(m.multiply(idf))
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1
+    return sparse.diags(1 / norms) @ m
+
+
+def fit_spelling(counts, y: np.ndarray) -> Spelling:
+    from sklearn.linear_model import LogisticRegression
+
+    idf = ngrams.idf_of(np.asarray((counts > 0).sum(axis=0)).ravel(), counts.shape[0])
+    model = LogisticRegression(C=SPELLING_C, max_iter=2000).fit(_weighted(counts, idf), y)
+    return Spelling(idf, model.coef_.T.astype(np.float32), model.intercept_.astype(np.float32), SPELLING_SHARE)
+
+
+def out_of_fold(x, counts, texts, y, groups, categories) -> np.ndarray:
     from sklearn.model_selection import GroupKFold
 
     p = np.zeros((len(y), len(LEVELS)))
     for train_idx, test_idx in GroupKFold(n_splits=FOLDS).split(x, y, groups):
-        head = Head(fit(x[train_idx], y[train_idx]), categories, EMBEDDING_SCALE, {})
-        p[test_idx] = probabilities(head, x[test_idx])
+        head = Head(fit(x[train_idx], y[train_idx]), categories, EMBEDDING_SCALE, {},
+                    fit_spelling(counts[train_idx], y[train_idx]))
+        p[test_idx] = probabilities(head, x[test_idx], [texts[i] for i in test_idx])
     return p
 
 
@@ -103,16 +138,17 @@ def main(argv=None) -> int:
     print(f"{len(train)} training messages in {len(set(e.batch for e in train))} batches, "
           f"{x.shape[1]} features; encoded in {time.perf_counter() - started:.1f} s")
     ordinary = np.array([e.kind in ORDINARY_KINDS for e in train])
-    p = out_of_fold(x, y, groups, categories)
+    counts = spelling_counts(texts)
+    p = out_of_fold(x, counts, texts, y, groups, categories)
     cuts = thresholds_for(p, y, ordinary)
     truth = [LEVELS[i] for i in y]
     predicted = [level_from(r, cuts) for r in p]
     print(f"out of fold (whole batches held out): {figures(truth, predicted).line()}")
     print(f"  everyday talk raised to crisis+: {sum(predicted[i] >= Level.CRISIS for i in np.flatnonzero(ordinary))}"
           f" of {ordinary.sum()}")
-    head = Head(fit(x, y), categories, EMBEDDING_SCALE, cuts)
+    head = Head(fit(x, y), categories, EMBEDDING_SCALE, cuts, fit_spelling(counts, y))
     head.save(args.out)
-    check = [level_from(row, cuts) for row in probabilities(head, x)]
+    check = [level_from(row, cuts) for row in probabilities(head, x, texts)]
     print(f"thresholds {', '.join(f'{k} {v:.3f}' for k, v in cuts.items())}")
     print(f"on its own training data (optimistic): {figures(truth, check).line()}")
     print(f"wrote {args.out} in {time.perf_counter() - started:.1f} s")

@@ -84,8 +84,8 @@ def test_idioms_and_supportive_replies_stay_below_crisis(text):
 
 
 def test_what_was_said_before_still_raises_what_follows():
-    alone, beside = read(["i've said my goodbyes"] * 2, earlier=[Level.NONE, Level.CRISIS])
-    assert beside.level == Level.IMMINENT, "beside an open alert a goodbye is imminent, as on the message path"
+    alone, beside = read(["my mind is made up"] * 2, earlier=[Level.NONE, Level.CRISIS])
+    assert beside.level == Level.IMMINENT, "beside an open alert a resolve is imminent, as on the message path"
     assert alone.level < Level.IMMINENT
 
 
@@ -93,6 +93,18 @@ def test_a_head_saved_and_loaded_reads_the_same(tmp_path):
     head = Head.load()
     head.save(tmp_path / "head.npz")
     again = Head.load(tmp_path / "head.npz")
-    x = np.random.default_rng(0).normal(size=(5, head.nets[0][0][0].shape[0])).astype(np.float32)
-    assert np.allclose(probabilities(head, x), probabilities(again, x))
+    texts = ["hola a todos", "i want to die", "k1ll mys3lf", ""]
+    x = np.random.default_rng(0).normal(size=(len(texts), head.nets[0][0][0].shape[0])).astype(np.float32)
+    assert np.allclose(probabilities(head, x, texts), probabilities(again, x, texts))
     assert again.thresholds == head.thresholds and again.categories == head.categories
+    assert again.spelling is not None and again.spelling.share == head.spelling.share
+
+
+def test_spelling_buckets_are_the_same_in_every_process_and_read_any_script():
+    from escalation.detection import ngrams
+
+    found = ngrams.counts("k1ll mys3lf")
+    assert sum(found.values()) == (5 + 4 + 3 + 2) + (7 + 6 + 5 + 4)  # 2- to 5-grams of " k1ll " and " mys3lf "
+    assert found == ngrams.counts("K1LL  MYS3LF"), "case and spacing do not change it"
+    assert ngrams.counts("quero morrer") != ngrams.counts("quiero morir")
+    assert ngrams.counts("") == {}
