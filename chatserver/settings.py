@@ -232,6 +232,8 @@ ESCALATION = {
         "LEASE_SECONDS": env.float("SCREENING_LEASE_SECONDS", default=15),
         # A missing message id is waited for this long (PostgreSQL: a transaction still committing).
         "GAP_SETTLE_SECONDS": env.float("SCREENING_GAP_SETTLE_SECONDS", default=1),
+        # ... and the message behind one that commits later still is read, up to this long after.
+        "GAP_FORGET_SECONDS": env.float("SCREENING_GAP_FORGET_SECONDS", default=3600),
         # No worker heartbeat for this long: the console and admin say the second reader is offline.
         "OFFLINE_SECONDS": env.float("SCREENING_OFFLINE_SECONDS", default=30),
         # The encoder's files, when not from its package (a checked copy; the pins still apply).

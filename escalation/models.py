@@ -161,9 +161,18 @@ class ScreeningBatch(models.Model):
     leased_until = models.DateTimeField()
     done_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
+    error = models.TextField(blank=True, help_text="Why its one message could not be read, if it could not.")
 
     class Meta:
         indexes = [models.Index(fields=["done_at", "leased_until"])]
+
+
+class ScreeningGap(models.Model):
+    """A message id the cursor passed before its message was visible (PostgreSQL hands ids out
+    before commit): if the message appears later it is read as a batch of its own."""
+
+    id = models.BigIntegerField(primary_key=True)
+    noticed_at = models.DateTimeField()
 
 
 class ScreeningWorker(models.Model):

@@ -49,8 +49,9 @@ def context(message: Message) -> list[Message]:
 
 
 def queue_order(alert: Alert):
-    """Most severe first, then oldest first; what the second reader doubts after the rest."""
-    return (alert.doubted, -alert.rank, alert.created_at)
+    """Most severe first; within a tier, what the second reader doubts after the rest; then oldest
+    first. A doubted imminent alert still comes before every crisis one: a doubt is not a verdict."""
+    return (-alert.rank, alert.doubted, alert.created_at)
 
 
 def alert_frame(type_: str, alert: Alert) -> str:

@@ -5,16 +5,21 @@ channel_layer.send() to a console's own channel reaches exactly that socket with
 layer and with Redis alike, so a frame is delivered once however many processes run.
 """
 
+import logging
+import time
+
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from rooms.background import every, keep_running
 from rooms.events import frame
 
 from . import screening
 from .models import Notification
+
+logger = logging.getLogger(__name__)
 
 local_consoles: dict[str, int] = {}  # channel name -> facilitator id, for sockets in this process
 local_people: dict[str, int] = {}  # channel name -> person id, for room sockets in this process
@@ -24,11 +29,15 @@ def _newest_id() -> int:
     return Notification.objects.aggregate(newest=Max("pk"))["newest"] or 0
 
 
-def _since(last_id: int) -> list[Notification]:
-    return list(Notification.objects.filter(pk__gt=last_id).order_by("pk"))
+def _since(last_id: int, missing: list[int]) -> list[Notification]:
+    """Rows after `last_id`, and any of the `missing` ids that have appeared since."""
+    query = Q(pk__gt=last_id) | Q(pk__in=missing) if missing else Q(pk__gt=last_id)
+    return list(Notification.objects.filter(query).order_by("pk"))
 
 
 async def deliver(notifications: list[Notification]) -> None:
+    """Each frame to each socket once; a send that fails (a full or broken channel) is logged and
+    the others still go."""
     layer = get_channel_layer()
     for notification in notifications:
         if notification.person_id is not None:
@@ -37,14 +46,23 @@ async def deliver(notifications: list[Notification]) -> None:
             recipients = set(notification.recipients)
             targets = [c for c, user_id in list(local_consoles.items()) if user_id in recipients]
         for channel in targets:
-            await layer.send(channel, {"type": "chat.frame", "text": notification.text})
+            try:
+                await layer.send(channel, {"type": "chat.frame", "text": notification.text})
+            except Exception:
+                logger.exception("outbox relay: a frame for %s was not delivered", channel)
 
 
 class OutboxRelay:
-    """Hands new outbox rows to this process's consoles, from the newest row when it started."""
+    """Hands new outbox rows to this process's sockets, from the newest row when it started.
+
+    PostgreSQL hands ids out before commit, so a row may become visible after a higher one: the
+    ids skipped over are looked for again for GAP_SECONDS before they are given up."""
+
+    GAP_SECONDS = 60
 
     def __init__(self):
         self.last_id = 0
+        self.missing: dict[int, float] = {}  # id -> when it was first missed (monotonic)
 
     async def run(self) -> None:
         # Read the starting point before the first wait, or a row written meanwhile is skipped.
@@ -56,10 +74,20 @@ class OutboxRelay:
             # Nobody here to hand anything to: a socket that opens later starts from then (a
             # console's state frame lists every open alert; a card is for the moment it was due).
             self.last_id = await database_sync_to_async(_newest_id)()
+            self.missing.clear()
             return
-        fresh = await database_sync_to_async(_since)(self.last_id)
+        fresh = await database_sync_to_async(_since)(self.last_id, list(self.missing))
+        now = time.monotonic()
+        for row in fresh:
+            self.missing.pop(row.pk, None)
+        newest = max([self.last_id, *(row.pk for row in fresh)])
+        seen = {row.pk for row in fresh}
+        for pk in range(max(self.last_id + 1, newest - 1000), newest):  # a bounded look-back
+            if pk not in seen:
+                self.missing.setdefault(pk, now)
+        self.missing = {pk: t for pk, t in self.missing.items() if now - t < self.GAP_SECONDS}
+        self.last_id = newest
         if fresh:
-            self.last_id = fresh[-1].pk
             await deliver(fresh)
 
 

@@ -27,7 +27,7 @@ from rooms.models import Message, Role
 
 from . import audience, hotlines, payloads
 from .detection import Assessment, Level
-from .models import Alert, Notification, ScreeningBatch, ScreeningCursor, ScreeningWorker
+from .models import LEVEL_RANK, Alert, Notification, ScreeningBatch, ScreeningCursor, ScreeningGap, ScreeningWorker
 from .services import raise_alert
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,8 @@ def _settled_through(start: int, rows: list[tuple[int, object]], now) -> int | N
 
 
 def claim(worker: str, size: int | None = None) -> ScreeningBatch | None:
+    """A batch to read: one whose worker let its lease run out, a message that committed after
+    the stream passed its id, or the next run after the cursor."""
     now = clock.now()
     lease = timedelta(seconds=config("LEASE_SECONDS"))
     stale = ScreeningBatch.objects.filter(done_at=None, leased_until__lt=now).order_by("pk").first()
@@ -77,17 +79,55 @@ def claim(worker: str, size: int | None = None) -> ScreeningBatch | None:
             logger.warning("screening: took over batch %s (messages %s-%s) from %s", stale.pk, stale.after + 1,
                            stale.through, stale.worker)
             return ScreeningBatch.objects.get(pk=stale.pk)
+    late = _claim_late(worker, now, lease)
+    if late is not None:
+        return late
     start = _cursor()
     rows = list(Message.objects.filter(pk__gt=start).order_by("pk").values_list("pk", "created_at")
                 [:size or config("BATCH_SIZE")])
     through = _settled_through(start, rows, now)
     if through is None:
         return None
+    missing = set(range(start + 1, through + 1)) - {pk for pk, _ in rows}
     with transaction.atomic():
         if not ScreeningCursor.objects.filter(pk=1, claimed_through=start).update(claimed_through=through):
             return None  # another worker claimed this run first
+        ScreeningGap.objects.bulk_create([ScreeningGap(pk=pk, noticed_at=now) for pk in missing],
+                                         ignore_conflicts=True)
         return ScreeningBatch.objects.create(after=start, through=through, worker=worker,
                                              leased_until=now + lease, created_at=now)
+
+
+def _claim_late(worker: str, now, lease) -> ScreeningBatch | None:
+    """A message whose id the stream passed while its transaction was still open."""
+    gaps = list(ScreeningGap.objects.order_by("pk").values_list("pk", flat=True)[:500])
+    if not gaps:
+        return None
+    for pk in Message.objects.filter(pk__in=gaps).order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            if ScreeningGap.objects.filter(pk=pk).delete()[0]:  # only one worker deletes it
+                logger.info("screening: message %s committed after the stream passed it", pk)
+                return ScreeningBatch.objects.create(after=pk - 1, through=pk, worker=worker,
+                                                     leased_until=now + lease, created_at=now)
+    return None
+
+
+def set_aside(batch: ScreeningBatch, worker: str, error: Exception) -> list[int]:
+    """A batch that failed to read: split it into one batch per message so the rest are read,
+    or, a single message, mark it done with the error (the lexicon read it on the message path).
+    Returns the batches it was split into."""
+    now = clock.now()
+    with transaction.atomic():
+        if not ScreeningBatch.objects.filter(pk=batch.pk, worker=worker, done_at=None).update(
+                done_at=now, error=f"{error!r}"[:2000]):
+            return []
+        if batch.through - batch.after <= 1:
+            logger.error("screening: message %s could not be read by the second reader: %r", batch.through, error)
+            return []
+        ids = Message.objects.filter(pk__gt=batch.after, pk__lte=batch.through).values_list("pk", flat=True)
+        made = ScreeningBatch.objects.bulk_create([
+            ScreeningBatch(after=pk - 1, through=pk, worker="", leased_until=now, created_at=now) for pk in ids])
+        return [b.pk for b in made]
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -129,7 +169,21 @@ def read_batch(batch: ScreeningBatch, reader) -> list[tuple[Message, Assessment]
     messages = messages_of(batch)
     if not messages:
         return []
-    return list(zip(messages, reader.read([m.body for m in messages], earlier_levels(messages))))
+    earlier = earlier_levels(messages)
+    readings = reader.read([m.body for m in messages], earlier)
+    # A risk read here stands for the same person's later messages in the batch, as the message
+    # path reads a batch (stands_after): "ya tengo las pastillas" after "quiero morirme".
+    at_risk: set[int] = set()
+    again = []
+    for i, (m, a) in enumerate(zip(messages, readings)):
+        if m.author_id in at_risk and earlier[i] < Level.CRISIS:
+            again.append(i)
+        if a.level >= Level.CRISIS:
+            at_risk.add(m.author_id)
+    if again:
+        for i, a in zip(again, reader.read([messages[i].body for i in again], [Level.CRISIS] * len(again))):
+            readings[i] = a
+    return list(zip(messages, readings))
 
 
 # --- acting ----------------------------------------------------------------------------------
@@ -171,6 +225,8 @@ def _act(message: Message, assessment: Assessment, done: Settled) -> None:
         # What the next messages are read beside (recent distress) and what facilitators see.
         Message.objects.filter(pk=message.pk).update(risk_level=final.value)
     if final >= Level.CRISIS and final > stored:
+        had_open = Alert.objects.filter(subject_id=message.author_id, room_id=message.room_id,
+                                        status__in=Alert.UNRESOLVED).exists()
         raised = raise_alert(level=final.value, source=Alert.Source.SECOND_READER, subject=message.author,
                              room=message.room, message=message, signals=reasons(assessment))
         alert = raised.alert
@@ -178,7 +234,7 @@ def _act(message: Message, assessment: Assessment, done: Settled) -> None:
         alert.save(update_fields=["second_reader"])
         if raised.notify:
             _outbox(alert, recipients=raised.recipients, text=payloads.alert_frame("alert.new", alert))
-        if stored < Level.CRISIS:  # the message path showed no card: the person sees it now
+        if not had_open:  # no card yet for this case: the person sees it now
             offer = hotlines.support_offer(final.value, message.author.country.code or "")
             _outbox(alert, person_id=message.author_id, text=frame("support.offer", **offer))
         done.raised.append(alert.pk)
@@ -186,10 +242,15 @@ def _act(message: Message, assessment: Assessment, done: Settled) -> None:
         alert = Alert.objects.filter(message=message).exclude(status=Alert.Status.RESOLVED).first()
         if alert is None:
             return
-        alert.second_reader = verdict("agrees" if final >= Level.CRISIS else "doubts", assessment)
+        if final >= Level.CRISIS:
+            kind = "agrees"
+        elif LEVEL_RANK[alert.level] <= stored.rank and alert.second_reader.get("verdict") not in ("raised", "agrees"):
+            kind = "doubts"  # this message made the alert what it is, and nothing before it was believed
+        else:
+            return  # the alert stands on an earlier message the second reader did not doubt
+        alert.second_reader = verdict(kind, assessment)
         alert.save(update_fields=["second_reader"])
-        recipients, _ = audience.route(alert)
-        _outbox(alert, recipients=recipients, text=payloads.alert_frame("alert.updated", alert))
+        _outbox(alert, recipients=audience.all_facilitators(), text=payloads.alert_frame("alert.updated", alert))
         if alert.doubted:
             done.doubted.append(alert.pk)
 
@@ -225,7 +286,10 @@ def status() -> dict:
 
 
 def prune(keep_hours: int = 1) -> int:
-    """Done batches are only needed while a worker may still be taking one over."""
-    cutoff = clock.now() - timedelta(hours=keep_hours)
-    deleted, _ = ScreeningBatch.objects.filter(done_at__lt=cutoff).delete()
-    return deleted
+    """Done batches are only needed while a worker may still be taking one over; a gap still
+    empty after GAP_FORGET_SECONDS was a rolled-back insert (a resend), not a slow commit."""
+    now = clock.now()
+    deleted, _ = ScreeningBatch.objects.filter(done_at__lt=now - timedelta(hours=keep_hours)).delete()
+    forgotten, _ = ScreeningGap.objects.filter(
+        noticed_at__lt=now - timedelta(seconds=config("GAP_FORGET_SECONDS"))).delete()
+    return deleted + forgotten

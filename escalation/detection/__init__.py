@@ -53,7 +53,7 @@ def learned_reader(threads: int = 1, encoder_dir: str = ""):
         encoder = Encoder(Path(encoder_dir) if encoder_dir else None, threads=threads)
         try:
             head = Head.load()
-        except (OSError, KeyError, ValueError) as exc:
+        except Exception as exc:  # missing, truncated, not a zip, an older layout
             raise EncoderUnavailable(f"the head file cannot be read ({exc!r}): python -m "
                                      "escalation.detection.train rebuilds it") from exc
     except EncoderUnavailable as exc:

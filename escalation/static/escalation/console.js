@@ -89,7 +89,7 @@ function showSecondReader(s) {
 }
 
 function render() {
-  const ordered = [...alerts.values()].sort((x, y) => (doubted(x) - doubted(y)) || (RANK[y.level] - RANK[x.level]) || x.created_at.localeCompare(y.created_at));
+  const ordered = [...alerts.values()].sort((x, y) => (RANK[y.level] - RANK[x.level]) || (doubted(x) - doubted(y)) || x.created_at.localeCompare(y.created_at));
   list.replaceChildren(...ordered.map(card));
   count.textContent = String(ordered.length);
   empty.hidden = ordered.length > 0;
