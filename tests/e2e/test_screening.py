@@ -147,6 +147,9 @@ def test_two_workers_share_the_stream_without_double_alerts(embedded_site):
     _post_many(site, count=240, risky_every=8)
     wait_until(lambda: _stream_state(site)[1:] == (_stream_state(site)[0], 0), "the stream is read")
     _assert_read_once_each(site, first_after)
+    # Heartbeats carry the counts a second late.
+    wait_until(lambda: site.query("SELECT sum(read_count) FROM escalation_screeningworker")[0][0] == 240,
+               "both heartbeats report")
     counts = dict(site.query("SELECT id, read_count FROM escalation_screeningworker"))
     assert counts["left"] > 0 and counts["right"] > 0, f"both workers read: {counts}"
 
