@@ -93,7 +93,11 @@ class RoomFanout(_Members):
             self.relay = start(self._relay())
             keep_running("fanout refresh", lambda: every(REFRESH_SECONDS, self._refresh, "fanout refresh"))
         if self._add(group, consumer):
-            await self.layer.group_add(group, self.channel)
+            try:
+                await self.layer.group_add(group, self.channel)
+            except Exception:
+                self._remove(group, consumer)  # as RedisRoomFanout.join: both or neither
+                raise
 
     async def leave(self, group: str, consumer) -> None:
         if self._remove(group, consumer):
@@ -132,12 +136,27 @@ class RedisRoomFanout(_Members):
         self.relay: asyncio.Task | None = None
 
     async def join(self, group: str, consumer) -> None:
-        if self._add(group, consumer):
-            if self.pubsub is None:
-                self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            await self.pubsub.subscribe(_redis_channel(group))
-        if self.relay is None or self.relay.done():
-            self.relay = start(self._relay(self.pubsub))
+        """Membership and subscription succeed together or not at all: a socket recorded as a
+        member of a room this process never subscribed to would make every later join skip the
+        subscribe, and the room would be silent here for good."""
+        first = self._add(group, consumer)
+        try:
+            if first or self.pubsub is None:
+                if self.pubsub is None:
+                    self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                await self.pubsub.subscribe(_redis_channel(group))
+            if self.relay is None or self.relay.done():
+                self.relay = start(self._relay(self.pubsub))
+        except Exception:
+            self._remove(group, consumer)
+            # The connection is broken for every room it carried: start afresh, and close the
+            # sockets it served so they replay from the database.
+            pubsub, self.pubsub = self.pubsub, None
+            await self._drop_everyone()
+            if pubsub is not None:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+            raise
 
     async def leave(self, group: str, consumer) -> None:
         if self._remove(group, consumer) and self.pubsub is not None:

@@ -99,3 +99,27 @@ def test_older_history_loads_when_scrolling_up(embedded_site, signed_in_page):
     expect(messages).to_have_count(80)
     expect(messages.first).to_have_text("memory 1")
     expect(messages.last).to_have_text("memory 80")
+
+
+def test_a_page_whose_room_has_gone_quiet_asks_for_what_was_said_meanwhile(embedded_site, signed_in_page):
+    # A socket can stay open while its process no longer hears the room (issue 20: the fan-out
+    # lost Redis); the page notices the silence and asks the database. A message stored without
+    # being published stands for what that page missed.
+    base = f"http://127.0.0.1:{embedded_site.start_daphne()}"
+    sky = signed_in_page(base, "sky", "demo-sky-pass")
+    sky.clock.install()
+    sky.goto("/rooms/anxiety/")
+    expect(sky.locator("#status")).to_have_text("Connected")
+    sky.fill("#body", "anyone around?")
+    sky.keyboard.press("Enter")
+    expect(sky.locator("#messages li").last).to_contain_text("anyone around?")
+    embedded_site.manage("shell", "-c", """
+import uuid
+from rooms.models import Room, User
+from rooms.services import post_message
+post_message(Room.objects.get(slug="anxiety"), User.objects.get(username="river"), uuid.uuid4(), "yes, here")
+""")
+    sky.clock.run_for(30_000)
+    expect(sky.locator("#messages li").last).to_contain_text("anyone around?")  # not yet: it was talking
+    sky.clock.run_for(60_000)
+    expect(sky.locator("#messages li").last).to_contain_text("yes, here")

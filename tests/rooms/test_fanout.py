@@ -93,3 +93,24 @@ async def test_a_blip_is_not_papered_over_by_a_silent_resubscribe(redis_server):
     await fanout.join("room-a", socket)
     assert await fanout.redis.client_kill_filter(_type="pubsub") == 1
     await until(lambda: socket.closed_with == CLOSE_LAYER_LOST)
+
+
+async def test_a_join_that_fails_while_redis_is_down_leaves_no_ghost_and_the_room_speaks_again(redis_server):
+    # Issue 20 (critical): a handshake during the outage recorded its socket before subscribe()
+    # raised, so every later join saw a non-empty room, never subscribed again, and the room was
+    # silent on this process until it restarted.
+    fanout = RedisRoomFanout(redis_server.url)
+    first = Socket("first")
+    await fanout.join("room-a", first)
+    redis_server.stop()
+    await until(lambda: first.closed_with == CLOSE_LAYER_LOST)
+    with pytest.raises(Exception):
+        await fanout.join("room-a", Socket("during the outage"))
+    assert fanout.members == {}, "the failed join left nobody behind"
+
+    redis_server.start()
+    one, two = Socket("one"), Socket("two")
+    await fanout.join("room-a", one)
+    await fanout.join("room-a", two)
+    await fanout.publish("room-a", {"type": "chat.frame", "text": "heard"})
+    await until(lambda: one.events and two.events)

@@ -306,10 +306,22 @@ const handlers = {
 const socket = new ReconnectingSocket(
   () => wsUrl(`/ws/rooms/${encodeURIComponent(config.slug)}/`) + (lastSeq ? `?after=${lastSeq}` : ""),
   {
-    onFrame(frame) { const h = handlers[frame.type]; if (h) h(frame); },
+    onFrame(frame) { lastHeardAt = Date.now(); const h = handlers[frame.type]; if (h) h(frame); },
     onStatus(text, ok) { statusEl.textContent = text; statusEl.classList.toggle("ok", ok); },
   },
 );
+
+// A room that has said nothing for a while asks for anything after the last message shown: a
+// socket can stay open while its process no longer hears the room (the server's fan-out lost
+// Redis), and the database has what was said meanwhile. Jittered so idle pages do not ask at once.
+let lastHeardAt = Date.now();
+const QUIET_MS = 60_000;
+setInterval(() => {
+  if (socket.isOpen && !gapFetchPending && lastSeq > 0 && Date.now() - lastHeardAt >= QUIET_MS) {
+    lastHeardAt = Date.now();
+    socket.send({ type: "history.fetch", after: lastSeq, limit: 100 });
+  }
+}, QUIET_MS / 4 + Math.random() * 5_000);
 
 function send() {
   const body = input.value.trim();
