@@ -69,6 +69,7 @@ bench: $(VENV)/.installed-bench system-test-deps
 	$(PY) -m bench.alerts
 	$(PY) -m bench.alerts --second-reader
 	$(PY) -m bench.alerts --second-reader --redis
+	$(PY) -m bench.screening
 	$(PY) -m bench.rooms
 	$(PY) -m bench.idle
 	$(PY) -m bench.storm
