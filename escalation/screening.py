@@ -188,9 +188,9 @@ def read_batch(batch: ScreeningBatch, reader) -> list[tuple[Message, Assessment]
 
 # --- acting ----------------------------------------------------------------------------------
 
-def verdict(kind: str, assessment: Assessment) -> dict:
+def verdict(kind: str, assessment: Assessment, message: Message) -> dict:
     reading = assessment.second_reader
-    return {"verdict": kind, "level": assessment.level.value, "model_level": reading.level.value,
+    return {"verdict": kind, "message": message.pk, "level": assessment.level.value, "model_level": reading.level.value,
             "lexicon_level": reading.lexicon_level.value, "score": reading.score, "scores": reading.scores,
             "reader": "multilingual sentence encoder + lexicon"}
 
@@ -230,7 +230,7 @@ def _act(message: Message, assessment: Assessment, done: Settled) -> None:
         raised = raise_alert(level=final.value, source=Alert.Source.SECOND_READER, subject=message.author,
                              room=message.room, message=message, signals=reasons(assessment))
         alert = raised.alert
-        alert.second_reader = verdict("raised", assessment)
+        alert.second_reader = verdict("raised", assessment, message)
         alert.save(update_fields=["second_reader"])
         if raised.notify:
             _outbox(alert, recipients=raised.recipients, text=payloads.alert_frame("alert.new", alert))
@@ -248,7 +248,7 @@ def _act(message: Message, assessment: Assessment, done: Settled) -> None:
             kind = "doubts"  # this message made the alert what it is, and nothing before it was believed
         else:
             return  # the alert stands on an earlier message the second reader did not doubt
-        alert.second_reader = verdict(kind, assessment)
+        alert.second_reader = verdict(kind, assessment, message)
         alert.save(update_fields=["second_reader"])
         _outbox(alert, recipients=audience.all_facilitators(), text=payloads.alert_frame("alert.updated", alert))
         if alert.doubted:

@@ -49,9 +49,12 @@ function card(a) {
   const second = a.second_reader || {};
   if (second.verdict) {
     const pct = `${Math.round(second.score * 100)}%`;
+    // Which message it read: the case may have moved on to a later one since.
+    const read = (a.context || []).find((m) => m.id === second.message);
+    const on = read && a.message && read.id !== a.message.id ? ` on “${read.body.slice(0, 60)}${read.body.length > 60 ? "…" : ""}”` : "";
     const said = {
-      raised: `raised this to ${second.level} (the lexicon read ${second.lexicon_level})`,
-      agrees: `agrees: ${second.level}`,
+      raised: `raised this to ${second.level}${on} (the lexicon read ${second.lexicon_level})`,
+      agrees: `agrees: ${second.level}${on}`,
       doubts: "likely not a crisis; still yours to check",
     }[second.verdict];
     li.append(el("p", { class: `second-reader verdict-${second.verdict}` },
