@@ -170,6 +170,8 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
                 "exclude": self.channel_name,  # room.state already told the joiner
             },
         )
+        if self.room.is_private:
+            return  # the lobby is everyone's: a private room, and that someone has joined it, are its members' only
         if online_count is None:
             online_count = await db(selectors.online_count)(self.room)
         await self.channel_layer.group_send(
@@ -294,12 +296,14 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
                                               f"{'this room' if sanction.room_id else 'the service'}.")
 
     async def on_mod_lift(self, frame):
-        count = await db(moderation.lift)(
-            self.user, self.room, frame.get("user_id"), frame.get("kind"), frame.get("scope", "room"))
-        await self.channel_layer.group_send(notify.person_group(frame["user_id"]), {
-            "type": "chat.sanction", "kind": f"lift_{frame['kind']}", "room": self.room.slug, "until": None,
-            "text": "A facilitator lifted your restriction. Welcome back.",
-        })
+        scope = frame.get("scope", "room")
+        count = await db(moderation.lift)(self.user, self.room, frame.get("user_id"), frame.get("kind"), scope)
+        if count:  # nothing lifted: nothing to tell, and no socket may stop applying what stands
+            await self.channel_layer.group_send(notify.person_group(frame["user_id"]), {
+                "type": "chat.sanction", "kind": f"lift_{frame['kind']}",
+                "room": self.room.slug if scope == "room" else None, "until": None,
+                "text": "A facilitator lifted your restriction. Welcome back.",
+            })
         await self.send(text_data=events.frame("mod.done", action="lift", count=count))
 
     async def _tell_sanctioned(self, sanction, text):
@@ -341,7 +345,11 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
 
             self.timeout_until = datetime.fromisoformat(event["until"])
         elif event["kind"] == "lift_timeout":
-            self.timeout_until = None
+            # Another timeout may still stand (lifting the service-wide one leaves this room's):
+            # what the socket applies is what the database says now.
+            self.timeout_until = await db(moderation.timeout_until)(self.user, self.room)
+            if self.timeout_until is not None:
+                return
         await self.send(text_data=events.frame("sanction", kind=event["kind"], room=event["room"],
                                                until=event["until"], text=event["text"]))
         if event["kind"] in ("kick", "ban"):
@@ -396,7 +404,7 @@ class LobbyConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
             return
         await self.channel_layer.group_add(LOBBY_GROUP, self.channel_name)
         await self.accept()
-        counts = await db(selectors.online_counts)()
+        counts = await db(selectors.online_counts)(self.scope["user"])
         await self.send(text_data=events.frame("lobby.state", online=counts))
 
     async def disconnect(self, code):

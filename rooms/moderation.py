@@ -71,6 +71,12 @@ def active_sanctions(user: User, room: Room | None = None):
     )
 
 
+def timeout_until(user: User, room: Room):
+    """When this person's timeouts here and service-wide end (None: not timed out)."""
+    ends = active_sanctions(user, room).filter(kind=Sanction.Kind.TIMEOUT).values_list("until", flat=True)
+    return max((until for until in ends if until is not None), default=None)
+
+
 def check_can_enter(user: User, room: Room):
     """Refuse someone banned here or everywhere; otherwise the end of their current timeout (or
     None), read in the same query: a handshake needs both."""

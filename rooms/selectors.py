@@ -58,9 +58,11 @@ def online_count(room: Room) -> int:
     return _live_connections().filter(room=room).values("user_id").distinct().count()
 
 
-def online_counts() -> dict[str, int]:
+def online_counts(user: User) -> dict[str, int]:
+    """People online per room, for the rooms this person may see (a private room is its members')."""
     rows = (
         _live_connections()
+        .filter(room__in=visible_rooms(user).order_by().values("pk"))
         .values("room__slug")
         .annotate(n=Count("user_id", distinct=True))
     )

@@ -19,7 +19,7 @@ from .models import Room
 @login_required
 def lobby(request):
     rooms = list(selectors.visible_rooms(request.user).order_by("topic", "position", "name"))
-    counts = selectors.online_counts()
+    counts = selectors.online_counts(request.user)
     for room in rooms:
         room.online = counts.get(room.slug, 0)
     topics = [(topic, list(group)) for topic, group in groupby(rooms, key=lambda r: r.topic)]

@@ -137,6 +137,28 @@ async def test_second_tab_does_not_announce_a_second_join_or_an_early_leave(alic
     await a.disconnect()
 
 
+async def test_the_lobby_never_shows_a_private_room_or_that_someone_joined_it(alice, bob, maple, anxiety):
+    # Issue 20 #3: a support room's lobby.count told every peer a crisis conversation had begun.
+    from asgiref.sync import sync_to_async
+
+    from rooms.models import Membership, Room
+
+    support = await sync_to_async(Room.objects.create)(slug="support-7-alice", name="Support", topic="Support",
+                                                       is_private=True)
+    await sync_to_async(Membership.objects.create)(room=support, user=alice)
+    inside, connected = await open_socket("/ws/rooms/support-7-alice/", alice)
+    assert connected
+    await receive(inside, "room.state")
+    lobby, _ = await open_socket("/ws/lobby/", bob)
+    assert (await receive(lobby, "lobby.state"))["online"] == {}, "bob is not a member"
+    assert "lobby.count" not in await types_within(lobby)
+    public, _ = await open_socket("/ws/rooms/anxiety/", alice)
+    assert (await receive(lobby, "lobby.count"))["room"] == "anxiety", "public rooms still count live"
+    await public.disconnect()
+    await lobby.disconnect()
+    await inside.disconnect()
+
+
 async def test_lobby_counts_update_live(alice, bob, anxiety):
     lobby, connected = await open_socket("/ws/lobby/", alice)
     assert connected

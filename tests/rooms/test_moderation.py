@@ -145,6 +145,22 @@ async def test_lifting_a_timeout_lets_them_post_at_once(alice, maple, anxiety):
     await m.disconnect()
 
 
+async def test_lifting_a_timeout_that_does_not_exist_leaves_the_one_that_does(alice, maple, anxiety):
+    # Issue 20 #6: lifting a service-wide timeout nobody had freed the room timeout on the socket.
+    a, _ = await joined(alice)
+    m, _ = await joined(maple)
+    await send(m, type="mod.timeout", user_id=alice.pk, seconds=3600)
+    await receive(a, "sanction")
+    assert (await receive(m, "mod.done"))["action"] == "timeout"
+    await send(m, type="mod.lift", user_id=alice.pk, kind="timeout", scope="service")
+    assert (await receive(m, "mod.done"))["count"] == 0
+    assert "sanction" not in await types_within(a)
+    await post(a, "still here?")
+    assert (await receive(a, "error"))["code"] == "timed_out"
+    await a.disconnect()
+    await m.disconnect()
+
+
 async def test_kick_closes_their_sockets_here_only_and_they_may_come_back(alice, maple, anxiety, grief):
     a, _ = await joined(alice)
     elsewhere, _ = await joined(alice, "grief")

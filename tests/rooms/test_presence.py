@@ -22,7 +22,7 @@ def test_sockets_of_a_silent_process_stop_counting_and_are_swept(alice, bob, anx
     monkeypatch.setattr(clock, "now", lambda: later)
     presence.beat_and_sweep()
     assert [person["name"] for person in selectors.online_people(anxiety)] == ["bob"]
-    assert selectors.online_counts() == {"anxiety": 1}
+    assert selectors.online_counts(alice) == {"anxiety": 1}
     assert not Connection.objects.filter(channel_name="chan-a").exists()
 
 
