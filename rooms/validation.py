@@ -17,7 +17,7 @@ def parse_frame(text: str | None) -> dict:
         )
     try:
         frame = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # nesting too deep for the parser is not a frame either
         raise ChatError("bad_json", "That frame is not valid JSON.") from None
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         raise ChatError("bad_frame", 'A frame is a JSON object with a string "type".')
@@ -30,7 +30,7 @@ def parse_frame(text: str | None) -> dict:
 def _encodable(frame: dict) -> bool:
     try:
         json.dumps(frame, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
+    except (UnicodeEncodeError, RecursionError):
         return False
     return True
 

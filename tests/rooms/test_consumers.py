@@ -221,6 +221,7 @@ async def test_private_room_refuses_non_members(alice, anxiety):
     "raw, code",
     [
         ("{not json", "bad_json"),
+        ('{"type": "message.send", "x": ' + "[" * 5000 + "]" * 5000 + "}", "bad_json"),  # too deep to parse
         ('["a list"]', "bad_frame"),
         ('{"no": "type"}', "bad_frame"),
         ('{"type": "launch.rocket"}', "unknown_type"),
