@@ -174,15 +174,11 @@ def read_batch(batch: ScreeningBatch, reader) -> list[tuple[Message, Assessment]
     # A risk read here stands for the same person's later messages in the batch, as the message
     # path reads a batch (stands_after): "ya tengo las pastillas" after "quiero morirme".
     at_risk: set[int] = set()
-    again = []
-    for i, (m, a) in enumerate(zip(messages, readings)):
+    for i, m in enumerate(messages):
         if m.author_id in at_risk and earlier[i] < Level.CRISIS:
-            again.append(i)
-        if a.level >= Level.CRISIS:
+            readings[i] = reader.beside(readings[i], m.body, Level.CRISIS)
+        if readings[i].level >= Level.CRISIS:
             at_risk.add(m.author_id)
-    if again:
-        for i, a in zip(again, reader.read([messages[i].body for i in again], [Level.CRISIS] * len(again))):
-            readings[i] = a
     return list(zip(messages, readings))
 
 
@@ -225,8 +221,6 @@ def _act(message: Message, assessment: Assessment, done: Settled) -> None:
         # What the next messages are read beside (recent distress) and what facilitators see.
         Message.objects.filter(pk=message.pk).update(risk_level=final.value)
     if final >= Level.CRISIS and final > stored:
-        had_open = Alert.objects.filter(subject_id=message.author_id, room_id=message.room_id,
-                                        status__in=Alert.UNRESOLVED).exists()
         raised = raise_alert(level=final.value, source=Alert.Source.SECOND_READER, subject=message.author,
                              room=message.room, message=message, signals=reasons(assessment))
         alert = raised.alert
@@ -234,7 +228,7 @@ def _act(message: Message, assessment: Assessment, done: Settled) -> None:
         alert.save(update_fields=["second_reader"])
         if raised.notify:
             _outbox(alert, recipients=raised.recipients, text=payloads.alert_frame("alert.new", alert))
-        if not had_open:  # no card yet for this case: the person sees it now
+        if raised.new:  # an open case already showed its card: the person sees one per case
             offer = hotlines.support_offer(final.value, message.author.country.code or "")
             _outbox(alert, person_id=message.author_id, text=frame("support.offer", **offer))
         done.raised.append(alert.pk)

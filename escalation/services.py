@@ -26,6 +26,7 @@ class Raised:
     alert: Alert
     recipients: set[int] = field(default_factory=set)
     notify: bool = True  # False when an open alert absorbed this one without news for anyone
+    new: bool = True  # False when the person's open alert in the room absorbed it
 
 
 def log(alert: Alert, kind: str, actor: User | None = None, *, at=None, **detail) -> AlertEvent:
@@ -68,7 +69,7 @@ def raise_alert(
         log(existing, "repeated", reporter, source=source, level=level,
             message=message.pk if message else None, raised_level=raised_level)
         recipients, _ = audience.route(existing)
-        return Raised(existing, recipients, notify=raised_level or existing.status == Alert.Status.OPEN)
+        return Raised(existing, recipients, notify=raised_level or existing.status == Alert.Status.OPEN, new=False)
     alert = Alert.objects.create(
         level=level, source=source, subject=subject, room=room, message=message, reporter=reporter,
         signals=signals or [], created_at=now, notify_count=1,

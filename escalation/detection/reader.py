@@ -136,17 +136,29 @@ class SecondReader:
 
     def read(self, texts: list[str], earlier: list[Level] | None = None) -> list[Assessment]:
         """Each message's final tier. `earlier`: the risk each writer stated before that still
-        stands; what the lexicon raises in its light ("im at the bridge rn" after "i want to
-        die") is kept as a floor, because the head was trained on messages read alone."""
+        stands (see `beside`)."""
         earlier = earlier or [Level.NONE] * len(texts)
         alone = [self.assess(t) for t in texts]
-        in_context = [self.assess(t, earlier=e) if e > Level.NONE else a for t, e, a in zip(texts, earlier, alone)]
         x = features(self.encoder.encode(texts), alone, self.head.categories, self.head.embedding_scale)
         out = []
-        for p, a, c in zip(probabilities(self.head, x, texts), alone, in_context):
-            model_level = level_from(p, self.head.thresholds)
-            final = max(model_level, c.level) if c.level > a.level else model_level
-            reading = SecondReading(level=model_level, lexicon_level=c.level,
+        for text, a, e, p in zip(texts, alone, earlier, probabilities(self.head, x, texts)):
+            reading = SecondReading(level=level_from(p, self.head.thresholds), lexicon_level=a.level,
                                     scores={lv.value: round(float(q), 3) for lv, q in zip(LEVELS, p)})
-            out.append(replace(c, level=final, second_reader=reading))
+            out.append(self._beside(text, a, replace(a, level=reading.level, second_reader=reading), e))
         return out
+
+    def beside(self, assessment: Assessment, text: str, earlier: Level) -> Assessment:
+        """A reading of `text` from `read`, now in the light of a risk its writer stated before,
+        without encoding it again: the head reads messages alone, so only the lexicon's part moves."""
+        return self._beside(text, self.assess(text), assessment, earlier)
+
+    def _beside(self, text: str, alone: Assessment, assessment: Assessment, earlier: Level) -> Assessment:
+        """What the lexicon raises in the light of `earlier` ("im at the bridge rn" after "i want to
+        die") is kept as a floor under the head's tier, because the head was trained on messages
+        read alone."""
+        if earlier <= Level.NONE:
+            return assessment
+        in_context = self.assess(text, earlier=earlier)
+        model = assessment.second_reader
+        final = max(model.level, in_context.level) if in_context.level > alone.level else model.level
+        return replace(in_context, level=final, second_reader=replace(model, lexicon_level=in_context.level))
