@@ -13,14 +13,18 @@ from rooms.selectors import live_since
 from .models import Alert, ConsoleConnection, FacilitatorDuty
 
 
+def facilitators():
+    """People who hold the role now: a console opened before a demotion does not count."""
+    people = get_user_model().objects.filter(is_active=True)
+    return people.filter(Q(groups__name=FACILITATORS_GROUP) | Q(is_staff=True) | Q(is_superuser=True))
+
+
 def all_facilitators() -> set[int]:
-    User = get_user_model()
-    people = User.objects.filter(Q(groups__name=FACILITATORS_GROUP) | Q(is_staff=True) | Q(is_superuser=True))
-    return set(people.filter(is_active=True).values_list("pk", flat=True))
+    return set(facilitators().values_list("pk", flat=True))
 
 
 def online_facilitators() -> set[int]:
-    live = ConsoleConnection.objects.filter(server__seen_at__gte=live_since())
+    live = ConsoleConnection.objects.filter(server__seen_at__gte=live_since(), user__in=facilitators())
     return set(live.values_list("user_id", flat=True))
 
 
@@ -28,7 +32,7 @@ def on_duty_facilitators() -> dict[int, list[str]]:
     """user id -> topics covered (empty: all). Duty lapses once gone longer than the grace time."""
     grace = timedelta(seconds=settings.ESCALATION["DUTY_GRACE_SECONDS"])
     online = online_facilitators()
-    duties = FacilitatorDuty.objects.filter(on_duty=True, user__is_active=True)
+    duties = FacilitatorDuty.objects.filter(on_duty=True, user__in=facilitators())
     return {
         d.user_id: d.topics
         for d in duties

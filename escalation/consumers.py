@@ -5,8 +5,8 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from rooms import events, moderation, presence, selectors
-from rooms.consumers import CLOSE_REMOVED, ChatFrameMixin
+from rooms import events, moderation, presence, selectors, standing
+from rooms.consumers import ChatFrameMixin, KeepsStanding
 from rooms.errors import ChatError
 from rooms.services import beat
 from rooms.validation import parse_frame
@@ -18,8 +18,10 @@ log = logging.getLogger(__name__)
 db = database_sync_to_async
 
 
-class ConsoleConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
-    user = None
+CLOSE_NOT_A_FACILITATOR = 4403
+
+
+class ConsoleConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
     deleted = False  # the facilitator deleted their account: their rows are gone with it
 
     async def connect(self):
@@ -32,6 +34,7 @@ class ConsoleConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         relay.ensure_relay()
         for group in (notify.FACILITATORS_GROUP, notify.facilitator_group(user.pk)):
             await self.channel_layer.group_add(group, self.channel_name)
+        await self.join_account()
         relay.local_consoles[self.channel_name] = user.pk
         state = await db(self._enter)()
         await self.accept()
@@ -59,14 +62,21 @@ class ConsoleConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         relay.local_consoles.pop(self.channel_name, None)
         for group in (notify.FACILITATORS_GROUP, notify.facilitator_group(self.user.pk)):
             await self.channel_layer.group_discard(group, self.channel_name)
+        await self.leave_account()
         if not self.deleted:
             await db(self._leave)()
 
-    async def account_deleted(self, event):
-        """Sent by rooms.privacy when this facilitator deletes their account, from any process."""
-        self.deleted = True
-        await self.send(text_data=events.frame("account.deleted", text=event["text"]))
-        await self.close(code=CLOSE_REMOVED)
+    async def standing_holds(self, user) -> bool:
+        if not await db(lambda: user.is_facilitator)():
+            await self.end("You are no longer a facilitator here, so the console has closed.",
+                           CLOSE_NOT_A_FACILITATOR)
+            return False
+        self.user = user
+        return True
+
+    async def end(self, text: str, code: int) -> None:
+        self.deleted = text == standing.DELETED  # their rows went with the account
+        await super().end(text, code)
 
     def _leave(self):
         ConsoleConnection.objects.filter(channel_name=self.channel_name).delete()
@@ -80,6 +90,8 @@ class ConsoleConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
             handler = self.HANDLERS.get(frame["type"])
             if handler is None:
                 raise ChatError("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
+            if not await self.check_standing():
+                return  # every console frame is a facilitator's power
             await handler(self, frame)
         except ChatError as refusal:
             await self.send(text_data=events.error(refusal.code, refusal.detail))

@@ -9,7 +9,7 @@ from django.conf import settings
 from escalation import notify
 from escalation import services as escalation
 
-from . import events, moderation, presence, selectors, services
+from . import events, moderation, presence, selectors, services, standing
 from .ratelimits import room_limits
 from .clock import clock
 from .errors import ChatError
@@ -64,13 +64,49 @@ class ChatFrameMixin:
         return True
 
 
+class KeepsStanding:
+    """A socket that ends, or changes what it may do, when its person's account changes
+    (rooms/standing.py). Call join_account after the handshake's checks pass."""
+
+    user = None
+
+    async def join_account(self) -> None:
+        await self.channel_layer.group_add(standing.account_group(self.user.pk), self.channel_name)
+
+    async def leave_account(self) -> None:
+        await self.channel_layer.group_discard(standing.account_group(self.user.pk), self.channel_name)
+
+    async def account_changed(self, event):
+        if self.user is not None:
+            await self.check_standing(event.get("signed_out"))
+
+    async def check_standing(self, signed_out: str | None = None) -> bool:
+        """Read the person and this socket's session again; False once the socket is ending."""
+        key = self.scope["session"].session_key
+        ending = signed_out is not None and signed_out == standing.session_tag(key)
+        found = await db(standing.current)(key, self.user.pk, ending)
+        if isinstance(found, str):
+            await self.end(found, standing.CLOSE_SIGNED_OUT)
+            return False
+        return await self.standing_holds(found)
+
+    async def standing_holds(self, user) -> bool:
+        """Apply the person as they are now; end the socket and return False if they may not stay."""
+        self.user = user
+        return True
+
+    async def end(self, text: str, code: int) -> None:
+        await self.send(text_data=events.frame("session.ended", text=text))
+        await self.close(code=code)
+
+
 def _admit(slug: str, user):
     """The room this person may join (or ChatError), and when their timeout there ends: one hop."""
     room = services.enter_room(slug, user)
     return room, moderation.check_can_enter(user, room)
 
 
-class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
+class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
     room = None
     moderator = False  # settled in _enter; frames that arrive before it are treated as for a peer
     # Fan-out frames that arrive after joining the room's group but before the handshake is done;
@@ -115,6 +151,7 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         self.early_frames = []
         await fanout().join(self.room.group_name, self)
         await self.channel_layer.group_add(notify.person_group(user.pk), self.channel_name)
+        await self.join_account()
         notify.listen_as_person(self.channel_name, user.pk)
         state, joined, online_count = await db(self._enter)(after)
         await self.accept()
@@ -151,12 +188,23 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
         )
         return state, joined, len(online)
 
+    async def standing_holds(self, user) -> bool:
+        try:
+            _, timeout_until, role = await db(lambda: (*_admit(self.room.slug, user), user.role))()
+        except ChatError:  # a private room they were in as a facilitator, say
+            await self.end("You no longer have access to this room.", CLOSE_CODES["not_a_member"])
+            return False
+        self.user, self.role, self.timeout_until = user, role, timeout_until
+        self.moderator = user.is_facilitator
+        return True
+
     async def disconnect(self, code):
         if self.room is None:
             return
         await fanout().leave(self.room.group_name, self)
         notify.stop_listening(self.channel_name)
         await self.channel_layer.group_discard(notify.person_group(self.user.pk), self.channel_name)
+        await self.leave_account()
         if await db(services.close_connection)(self.channel_name):
             await self._publish_presence("leave")
 
@@ -189,6 +237,8 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
             handler = self.HANDLERS.get(frame["type"])
             if handler is None:
                 raise ChatError("unknown_type", f"Unknown frame type {frame['type'][:40]!r}.")
+            if frame["type"].startswith("mod.") and not await self.check_standing():
+                return  # moderating on a role the person no longer has
             await handler(self, frame)
         except ChatError as refusal:
             await self.send(text_data=events.error(refusal.code, refusal.detail, client_id))
@@ -395,20 +445,32 @@ class RoomConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
     }
 
 
-class LobbyConsumer(ChatFrameMixin, AsyncWebsocketConsumer):
+class LobbyConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
     """Live online counts for the lobby page."""
 
     async def connect(self):
         if not self.scope["user"].is_authenticated:
             await self.close(code=4401)
             return
+        self.user = self.scope["user"]
         await self.channel_layer.group_add(LOBBY_GROUP, self.channel_name)
+        await self.join_account()
         await self.accept()
-        counts = await db(selectors.online_counts)(self.scope["user"])
+        await self.send_state()
+
+    async def send_state(self):
+        counts = await db(selectors.online_counts)(self.user)
         await self.send(text_data=events.frame("lobby.state", online=counts))
+
+    async def standing_holds(self, user) -> bool:
+        self.user = user
+        await self.send_state()  # a new role may see other rooms
+        return True
 
     async def disconnect(self, code):
         await self.channel_layer.group_discard(LOBBY_GROUP, self.channel_name)
+        if self.user is not None:
+            await self.leave_account()
 
     async def receive(self, text_data=None, bytes_data=None):
         if not await self.closed_for_flooding():

@@ -5,9 +5,7 @@ What stays after an account is deleted, and why, is written up in docs/privacy.m
 
 from datetime import timedelta
 
-from asgiref.sync import async_to_sync
 from axes.models import AccessAttempt, AccessLog
-from channels.layers import get_channel_layer
 from django.db import transaction
 
 from .clock import clock
@@ -85,19 +83,9 @@ def delete_account(user: User) -> None:
     AccessAttempt.objects.filter(username=user.username).delete()
     AccessLog.objects.filter(username=user.username).delete()
     # Memberships, presence, sanctions, mutes and duty go with the row; alerts, reports and
-    # audit entries keep their record with the person's link set to empty.
+    # audit entries keep their record with the person's link set to empty. Their open sockets end
+    # once this commits (rooms/standing.py).
     user.delete()
-
-
-def close_open_sockets(user_id: int) -> None:
-    """End the deleted person's open room sockets and facilitator consoles on every process,
-    telling them why."""
-    from escalation.notify import facilitator_group, person_group
-
-    text = "This account has been deleted."
-    send = async_to_sync(get_channel_layer().group_send)
-    send(person_group(user_id), {"type": "chat.sanction", "kind": "ban", "room": None, "until": None, "text": text})
-    send(facilitator_group(user_id), {"type": "account.deleted", "text": text})
 
 
 def purge_old_messages(older_than_days: int, *, dry_run: bool = False, batch: int = 1000) -> int:

@@ -62,10 +62,8 @@ def signup(request):
 def account(request):
     form = DeleteAccountForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user_id = request.user.pk
         privacy.delete_account(request.user)
         logout(request)
-        privacy.close_open_sockets(user_id)
         return render(request, "rooms/account_deleted.html", {"lines": hotlines_for("")[:1]})
     return render(request, "rooms/account.html", {"form": form}, status=400 if form.errors else 200)
 

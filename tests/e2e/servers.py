@@ -218,3 +218,18 @@ def login(port: int, username: str, password: str) -> str:
     if "sessionid" not in cookies:
         raise RuntimeError(f"login as {username} failed")
     return cookies["sessionid"]
+
+
+def logout(port: int, session: str) -> None:
+    """Press the page's "Log out" button with this session (CSRF and all)."""
+    base = f"http://127.0.0.1:{port}"
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = [("Cookie", f"sessionid={session}")]
+    page = opener.open(f"{base}/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    csrf = next(c.value for c in jar if c.name == "csrftoken")
+    data = urllib.parse.urlencode({"csrfmiddlewaretoken": token}).encode()
+    request = urllib.request.Request(f"{base}/logout/", data=data, headers={
+        "Referer": f"{base}/", "Cookie": f"sessionid={session}; csrftoken={csrf}"})
+    urllib.request.urlopen(request).read()

@@ -123,3 +123,25 @@ post_message(Room.objects.get(slug="anxiety"), User.objects.get(username="river"
     expect(sky.locator("#messages li").last).to_contain_text("anyone around?")  # not yet: it was talking
     sky.clock.run_for(60_000)
     expect(sky.locator("#messages li").last).to_contain_text("yes, here")
+
+
+def test_signing_out_in_one_tab_takes_the_conversation_off_the_other_tabs(embedded_site, signed_in_page):
+    """A shared device: the room left open in another tab must not stay signed in."""
+    base = f"http://127.0.0.1:{embedded_site.start_daphne()}"
+    lobby = signed_in_page(base, "sky", "demo-sky-pass", viewport={"width": 390, "height": 844})
+    room = lobby.context.new_page()
+    room.goto("/rooms/anxiety/")
+    expect(room.locator("#status")).to_have_text("Connected")
+    room.fill("#body", "something private about my week")
+    room.keyboard.press("Enter")
+    expect(room.locator("#messages li").last).to_contain_text("something private")
+    other = lobby.context.new_page()
+    other.goto("/")
+
+    other.click("button:has-text('Log out')")
+
+    expect(room.locator("#notice")).to_contain_text("signed out on this device")
+    expect(room.locator("#messages li")).to_have_count(0)
+    expect(room.locator("#body")).to_be_disabled()
+    expect(room.locator("#notice a")).to_have_attribute("href", "/login/")
+    expect(lobby).to_have_url(base + "/login/?next=/")  # the lobby reloads as a signed-out visitor sees it

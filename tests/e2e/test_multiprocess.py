@@ -7,7 +7,7 @@ import uuid
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.e2e.servers import login
+from tests.e2e.servers import login, logout
 
 pytestmark = pytest.mark.e2e
 
@@ -58,6 +58,27 @@ async def test_message_crosses_processes_and_reconnect_to_other_process_replays(
     assert (await next_of(a, "message.new"))["message"]["body"] == "back again"
     await a.close()
     await b.close()
+
+
+async def test_signing_out_on_one_process_ends_that_sessions_sockets_on_the_other(redis_site):
+    from websockets.exceptions import ConnectionClosed
+
+    one, two = redis_site.start_daphne(), redis_site.start_daphne()
+    shared_device, own_device = login(one, "river", "demo-river-pass"), login(one, "river", "demo-river-pass")
+    on_two, _ = await open_room(two, shared_device)
+    kept, _ = await open_room(two, own_device)
+
+    logout(one, shared_device)
+
+    ended = await next_of(on_two, "session.ended")
+    assert "signed out on this device" in ended["text"]
+    with pytest.raises(ConnectionClosed) as closed:
+        async with asyncio.timeout(10):
+            await on_two.recv()
+    assert closed.value.rcvd.code == 4401
+    await kept.send(json.dumps({"type": "history.fetch", "before": 1}))
+    assert (await next_of(kept, "history"))["type"] == "history"
+    await kept.close()
 
 
 async def test_presence_is_shared_between_processes(redis_site):

@@ -181,10 +181,11 @@ async def test_room_ban_refuses_new_handshakes_until_lifted(alice, maple, anxiet
     m, _ = await joined(maple)
     await send(m, type="mod.ban", user_id=alice.pk, scope="room", reason="harassment")
     assert (await receive(a, "sanction"))["kind"] == "ban"
+    assert (await receive(m, "mod.done"))["action"] == "ban"
     assert not (await open_socket("/ws/rooms/anxiety/", alice))[1]
     assert (await open_socket("/ws/rooms/grief/", alice))[1], "only this room"
     await send(m, type="mod.lift", user_id=alice.pk, kind="ban")
-    await receive(m, "mod.done")
+    assert (await receive(m, "mod.done"))["action"] == "lift"
     assert (await open_socket("/ws/rooms/anxiety/", alice))[1]
     await m.disconnect()
 

@@ -119,9 +119,9 @@ async def test_deleting_closes_the_persons_open_room_sockets(alice, anxiety):
 
     await sync_to_async(lambda: signed_in(alice).post(reverse("account"), {"password": "x-pass-12345"}))()
 
-    frame = await receive(socket, "sanction")
+    frame = await receive(socket, "session.ended")
     assert frame["text"] == "This account has been deleted."
-    assert (await socket.receive_output(timeout=PATIENCE))["type"] == "websocket.close"
+    assert await socket.receive_output(timeout=PATIENCE) == {"type": "websocket.close", "code": 4401}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -132,10 +132,10 @@ async def test_deleting_closes_the_facilitators_open_console(maple):
 
     await sync_to_async(lambda: signed_in(maple).post(reverse("account"), {"password": "x-pass-12345"}))()
 
-    frame = await receive(socket, "account.deleted")
+    frame = await receive(socket, "session.ended")
     assert frame["text"] == "This account has been deleted."
     closed = await socket.receive_output(timeout=PATIENCE)
-    assert closed == {"type": "websocket.close", "code": 4003}
+    assert closed == {"type": "websocket.close", "code": 4401}
     assert not await sync_to_async(User.objects.filter(username="maple").exists)()
 
 

@@ -143,8 +143,8 @@ const socket = new ReconnectingSocket(() => wsUrl("/ws/facilitator/"), {
       dutyLabel.textContent = f.on_duty ? "On duty" : "Off duty";
     } else if (f.type === "error") {
       statusEl.textContent = f.detail;
-    } else if (f.type === "account.deleted") {
-      socket.stop(f.text);  // no reconnecting: the account is gone
+    } else if (f.type === "session.ended") {
+      socket.stop(f.text);  // signed out, deleted or no longer a facilitator: no reconnecting
     }
   },
   onStatus(text, ok) { statusEl.textContent = text; statusEl.classList.toggle("ok", ok); },

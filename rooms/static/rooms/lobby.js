@@ -5,9 +5,13 @@ function setCount(slug, n) {
   if (el) el.textContent = String(n);
 }
 
-new ReconnectingSocket(() => wsUrl("/ws/lobby/"), {
+const socket = new ReconnectingSocket(() => wsUrl("/ws/lobby/"), {
   onFrame(frame) {
-    if (frame.type === "lobby.state") {
+    if (frame.type === "session.ended") {  // signed out on this device: show what a signed-out visitor sees
+      socket.stop(frame.text);
+      window.location.reload();
+    }
+    else if (frame.type === "lobby.state") {
       document.querySelectorAll("[data-room-count]").forEach((el) => {
         el.textContent = String(frame.online[el.dataset.roomCount] || 0);
       });

@@ -187,6 +187,12 @@ function flushOutbox() {
   for (const [clientId, body] of outbox) socket.send({ type: "message.send", client_id: clientId, body });
 }
 
+function shutOut(reason) {
+  socket.stop(reason);
+  form.querySelector("button").disabled = true;
+  input.disabled = true;
+}
+
 function link(href, text, className) {
   const a = document.createElement("a");
   a.href = href;
@@ -269,11 +275,14 @@ const handlers = {
   "room.updated"(f) { showMode(f.room); },
   sanction(f) {
     notice.textContent = f.text;
-    if (f.kind === "kick" || f.kind === "ban") {
-      socket.stop(f.text);
-      form.querySelector("button").disabled = true;
-      input.disabled = true;
-    }
+    if (f.kind === "kick" || f.kind === "ban") shutOut(f.text);
+  },
+  // Signed out on this device, the account deleted, or access to this room gone: no reconnecting,
+  // and the conversation leaves the screen (a shared device shows it to whoever comes next).
+  "session.ended"(f) {
+    notice.replaceChildren(document.createTextNode(`${f.text} `), link("/login/", "Sign in"));
+    list.replaceChildren();
+    shutOut(f.text);
   },
   mute(f) {
     if (f.muted) muted.add(f.user_id); else muted.delete(f.user_id);
