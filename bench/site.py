@@ -47,6 +47,9 @@ class BenchSite:
         self.site.env["CHAT_RATE_LIMITS"] = "100000/second"
         self.site.env["CHAT_REPEAT_LIMIT"] = "100000/second"
         self.site.env["CHAT_FRAME_RATE"] = "100000/second"
+        # bench.idle signs 50 people into 100 rooms each; a person's sockets are capped for people.
+        self.site.env["CHAT_HANDSHAKE_RATE"] = "100000/second"
+        self.site.env["CHAT_SOCKETS_PER_PERSON"] = "1000000"
 
     def people(self, names: list[str]) -> dict[str, str]:
         """name -> session cookie, made straight in the database (logging 200 people in is slow)."""

@@ -265,6 +265,14 @@ CHAT = {
     "REPEAT_LIMIT": env.str("CHAT_REPEAT_LIMIT", default="1/30 seconds"),  # the same text again
     "FRAME_RATE": env.str("CHAT_FRAME_RATE", default="30/second"),  # per socket; above it: closed
     "MAX_LINKS": env.int("CHAT_MAX_LINKS", default=3),
+    # Per person, across processes (rooms/ratelimits.py). A help request over its rate is never
+    # refused: it joins the person's open alert without telling facilitators again.
+    "HELP_RATE": env.str("CHAT_HELP_RATE", default="1/minute"),
+    "CONCERN_RATE": env.str("CHAT_CONCERN_RATE", default="10/10 minutes"),
+    "REPORT_RATE": env.str("CHAT_REPORT_RATE", default="10/10 minutes"),
+    # Room and lobby handshakes a person may open per window, and room sockets open at once.
+    "HANDSHAKE_RATE": env.str("CHAT_HANDSHAKE_RATE", default="30/minute"),
+    "SOCKETS_PER_PERSON": env.int("CHAT_SOCKETS_PER_PERSON", default=30),
     # `manage.py purge_old_messages` deletes messages older than this (docs/privacy.md).
     "MESSAGE_RETENTION_DAYS": env.int("MESSAGE_RETENTION_DAYS", default=365),
 }

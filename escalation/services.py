@@ -119,8 +119,14 @@ def stands_after(before: Earlier | None, level: Level, said: str) -> Earlier | N
 
 
 @transaction.atomic
-def request_help(person: User, room: Room) -> Raised:
-    """'Talk to a facilitator now' / 'I need help': a self-referral."""
+def request_help(person: User, room: Room, *, asked_just_now: bool = False) -> Raised:
+    """'Talk to a facilitator now' / 'I need help': a self-referral. Asked again just now (over
+    the help rate) while their alert here is open, it joins that alert and tells nobody again; with
+    no open alert it is a new cry for help and is raised whatever the rate."""
+    if asked_just_now:
+        waiting = Alert.objects.filter(subject=person, room=room, status__in=Alert.UNRESOLVED).order_by("-created_at").first()
+        if waiting is not None:
+            return Raised(waiting, notify=False, new=False)
     return raise_alert(level="crisis", source=Alert.Source.SELF_REFERRAL, subject=person, room=room)
 
 
@@ -134,6 +140,11 @@ def report_concern(reporter: User, room: Room, message_id) -> Raised:
         raise ChatError("message_not_found", "There is no such message in this room.")
     if message.author_id == reporter.pk:
         raise ChatError("own_message", "For yourself, use 'I need help': a facilitator will come.")
+    already = (AlertEvent.objects.select_related("alert")
+               .filter(alert__status__in=Alert.UNRESOLVED, alert__subject=message.author, actor=reporter,
+                       detail__source=Alert.Source.PEER_REPORT, detail__message=message.pk).first())
+    if already is not None:  # facilitators have this concern already: nothing new to tell them
+        return Raised(already.alert, notify=False, new=False)
     return raise_alert(level="crisis", source=Alert.Source.PEER_REPORT, subject=message.author, room=room,
                        message=message, reporter=reporter)
 

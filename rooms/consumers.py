@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 db = database_sync_to_async
 
 LOBBY_GROUP = "lobby"
-CLOSE_CODES = {"not_signed_in": 4401, "not_a_member": 4403, "banned": 4403, "room_not_found": 4404}
+CLOSE_CODES = {"not_signed_in": 4401, "not_a_member": 4403, "banned": 4403, "room_not_found": 4404,
+               "too_many_handshakes": 4429, "too_many_sockets": 4429}
 CLOSE_REMOVED = 4003  # kicked or banned while connected
 # Servers may only send 1000 or 3000-4999 (autobahn refuses 1008 itself): 4008 mirrors 1008.
 CLOSE_ABUSIVE = 4008  # policy violation: too many frames
@@ -103,6 +104,7 @@ class KeepsStanding:
 def _admit(slug: str, user):
     """The room this person may join (or ChatError), and when their timeout there ends: one hop."""
     room = services.enter_room(slug, user)
+    services.check_socket_count(user)
     return room, moderation.check_can_enter(user, room)
 
 
@@ -139,6 +141,7 @@ class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
             if not user.is_authenticated:
                 raise ChatError("not_signed_in", "Sign in to join a room.")
             after = check_after_param(self.scope["query_string"])
+            await room_limits().check("handshake", user)
             self.room, self.timeout_until = await db(_admit)(self.scope["url_route"]["kwargs"]["slug"], user)
         except ChatError as refusal:
             await self.close(code=CLOSE_CODES.get(refusal.code, 4400))
@@ -270,14 +273,18 @@ class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
             await notify.send_out_of_band_if_due(prepared)
 
     async def on_help_request(self, frame):
-        prepared = await db(lambda: notify.prepare(escalation.request_help(self.user, self.room), self.user))()
-        await self.send(text_data=events.frame(
-            "help.requested", text="A facilitator has been asked to join you. You're not alone."
-        ))
+        asked_just_now = not await room_limits().allows("help", self.user)
+        prepared = await db(lambda: notify.prepare(
+            escalation.request_help(self.user, self.room, asked_just_now=asked_just_now), self.user))()
+        told = prepared.raised.new or prepared.raised.notify
+        await self.send(text_data=events.frame("help.requested", text=(
+            "A facilitator has been asked to join you. You're not alone." if told else
+            "A facilitator already has your request and will come. You're not alone.")))
         await notify.publish(prepared, self.user.pk)
 
     async def on_peer_concern(self, frame):
         message_id = frame.get("message_id")
+        await room_limits().check("concern", self.user)
         prepared = await db(lambda: notify.prepare(escalation.report_concern(self.user, self.room, message_id)))()
         await self.send(text_data=events.frame(
             "concern.received", message_id=message_id,
@@ -407,13 +414,15 @@ class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
 
     # --- peers: report, mute for yourself, leave ------------------------------------------
     async def on_message_report(self, frame):
-        made = await db(moderation.report)(
+        await room_limits().check("report", self.user)
+        made, new = await db(moderation.report)(
             self.user, self.room, frame.get("message_id"), frame.get("reason"), frame.get("note"))
         await self.send(text_data=events.frame(
             "report.received", message_id=made.message_id,
             text="Thanks for telling us. A facilitator will look at it."))
-        text = events.frame("report.new", report=await db(events.report_payload)(made))
-        await self.channel_layer.group_send(notify.FACILITATORS_GROUP, {"type": "chat.frame", "text": text})
+        if new:
+            text = events.frame("report.new", report=await db(events.report_payload)(made))
+            await self.channel_layer.group_send(notify.FACILITATORS_GROUP, {"type": "chat.frame", "text": text})
 
     async def on_mute_set(self, frame):
         other = await db(moderation.set_mute)(self.user, frame.get("user_id"), frame.get("muted"))
@@ -451,6 +460,9 @@ class LobbyConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
     async def connect(self):
         if not self.scope["user"].is_authenticated:
             await self.close(code=4401)
+            return
+        if not await room_limits().allows("handshake", self.scope["user"]):
+            await self.close(code=CLOSE_CODES["too_many_handshakes"])
             return
         self.user = self.scope["user"]
         await self.channel_layer.group_add(LOBBY_GROUP, self.channel_name)

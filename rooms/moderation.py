@@ -229,17 +229,22 @@ def pin(actor: User, room: Room, message_id) -> Room:
 
 # --- peers ----------------------------------------------------------------------------------------
 @transaction.atomic
-def report(reporter: User, room: Room, message_id, reason, note=None) -> Report:
+def report(reporter: User, room: Room, message_id, reason, note=None) -> tuple[Report, bool]:
+    """(the report, whether it is new): reporting a message again while your report of it is
+    open adds nothing for facilitators to read twice."""
     if reason not in Report.Reason.values:
         raise ChatError("invalid_reason", f"reason must be one of: {', '.join(Report.Reason.values)}.")
     note = _check_reason(note)
     message = _message_in(room, message_id)
     if message.author_id == reporter.pk:
         raise ChatError("own_message", "You cannot report your own message.")
+    already = Report.objects.filter(message=message, reporter=reporter, closed_at__isnull=True).first()
+    if already is not None:
+        return already, False
     made = Report.objects.create(message=message, reporter=reporter, reason=reason, note=note,
                                  created_at=clock.now())
     audit(reporter, "report", target=message.author, room=room, message=message, reason=note, category=reason)
-    return made
+    return made, True
 
 
 @transaction.atomic

@@ -1,9 +1,9 @@
 """Rate limits that protect a room, written as `limits` items ("5/10 seconds").
 
-Per-person limits (burst and sustained, slow mode, repeats) live in Redis when REDIS_URL is set,
-counted by `limits`, so every Daphne process shares one count; without Redis they are counted in
-the process's memory. The per-socket frame rate is local to its process.
-Facilitators are exempt from the per-person limits.
+Per-person limits (burst and sustained, slow mode, repeats; help requests, concerns, reports and
+handshakes) live in Redis when REDIS_URL is set, counted by `limits`, so every Daphne process shares
+one count; without Redis they are counted in the process's memory. The per-socket frame rate is
+local to its process. Facilitators are exempt from the per-person message limits.
 """
 
 import hashlib
@@ -106,6 +106,9 @@ class RoomLimits:
         self.repeats = parse(cfg["REPEAT_LIMIT"])
         self.frames = parse(cfg["FRAME_RATE"])
         self.max_links = cfg["MAX_LINKS"]
+        self.per_action = {action: parse(cfg[setting]) for action, setting in (
+            ("help", "HELP_RATE"), ("concern", "CONCERN_RATE"), ("report", "REPORT_RATE"),
+            ("handshake", "HANDSHAKE_RATE"))}
 
     def frame_budget(self) -> FrameBudget:
         """For one socket: every frame it sends counts; over budget, the caller closes it."""
@@ -127,15 +130,27 @@ class RoomLimits:
         # under a limit; testing first and hitting after would let them. A message refused by a
         # later limit has counted towards the earlier ones: an over-count, the safe side.
         for item, keys, code in checks:
-            try:
-                allowed = await self.shared.hit(item, *keys)
-            except StorageError:
-                # Fail open: someone who may be in crisis must still be able to post while the
-                # limiter's Redis is away; the flood guard on frames per socket still holds.
-                log.warning("rate-limit storage unavailable; message allowed", exc_info=True)
-                return
-            if not allowed:
+            if not await self._hit(item, keys):
                 raise ChatError(code, await self._explain(code, item, keys))
+
+    async def allows(self, action: str, user) -> bool:
+        """Counts one help request, concern, report or handshake of this person; False over the rate."""
+        return await self._hit(self.per_action[action], (action, str(user.pk)))
+
+    async def check(self, action: str, user) -> None:
+        """As allows(), refusing with a clear reason over the rate."""
+        item, keys = self.per_action[action], (action, str(user.pk))
+        if not await self._hit(item, keys):
+            raise ChatError(f"too_many_{action}s", await self._explain(f"too_many_{action}s", item, keys))
+
+    async def _hit(self, item, keys) -> bool:
+        try:
+            return await self.shared.hit(item, *keys)
+        except StorageError:
+            # Fail open: someone who may be in crisis must still be able to post or ask for help
+            # while the limiter's Redis is away; the flood guard on frames per socket still holds.
+            log.warning("rate-limit storage unavailable; allowed", exc_info=True)
+            return True
 
     async def _explain(self, code: str, item, keys) -> str:
         reset, _ = await self.shared.get_window_stats(item, *keys)
@@ -144,6 +159,10 @@ class RoomLimits:
             "slow_mode": f"Slow mode is on in this room: you can send again in {wait} s.",
             "rate_limited": f"You're sending messages quickly. Take a breath; you can send again in {wait} s.",
             "repeated": "You just sent that same message. Give the room a moment to reply.",
+            "too_many_concerns": "Facilitators have the concerns you sent just now. If someone is in danger "
+                                 f"right now, call your local emergency number. You can send another in {wait} s.",
+            "too_many_reports": f"Facilitators have the reports you sent just now. You can send another in {wait} s.",
+            "too_many_handshakes": f"Too many connections from your account just now; retrying in {wait} s.",
         }[code]
 
 

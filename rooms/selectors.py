@@ -89,6 +89,10 @@ def can_enter(room: Room, user: User) -> bool:
     return not room.is_private or user.is_facilitator or is_member(room, user)
 
 
+def live_socket_count(user: User) -> int:
+    return _live_connections().filter(user=user).count()
+
+
 def user_online_in(room: Room, user: User) -> bool:
     return _live_connections().filter(room=room, user=user).exists()
 

@@ -3,6 +3,7 @@
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -161,6 +162,12 @@ def enter_room(slug: str, user: User) -> Room:
     if not room.is_private:
         Membership.objects.get_or_create(room=room, user=user)
     return room
+
+
+def check_socket_count(user: User) -> None:
+    """A person's room sockets open at once, on every process, stay under the cap."""
+    if selectors.live_socket_count(user) >= settings.CHAT["SOCKETS_PER_PERSON"]:
+        raise ChatError("too_many_sockets", "Too many rooms open from your account: close a tab and try again.")
 
 
 def beat(server_id: str) -> None:

@@ -30,7 +30,7 @@ def console_world(make_user, anxiety, no_limits):
     message = Message.objects.create(room=anxiety, seq=1, author=peer, body="hello")
     anxiety.last_seq = 1
     anxiety.save()
-    report = moderation.report(other, anxiety, message.pk, "spam")
+    report, _ = moderation.report(other, anxiety, message.pk, "spam")
     alerts = [services.request_help(peer, anxiety).alert, services.report_concern(other, anxiety, message.pk).alert]
     return {"facilitator": make_user("fuzzfac", role="facilitator"),
             "likely": {"alert_id": [a.pk for a in alerts] + [10**9], "report_id": [report.pk],
