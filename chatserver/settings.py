@@ -224,6 +224,9 @@ ESCALATION = {
     "WATCHDOG_TICK_SECONDS": env.float("WATCHDOG_TICK_SECONDS", default=5),
     # The relay's look at the outbox: the second reader's alerts and cards reach sockets this way.
     "OUTBOX_POLL_SECONDS": env.float("OUTBOX_POLL_SECONDS", default=0.2),
+    # Outbox rows hold whole alert frames (a person's words, other people's as context); every
+    # relay has handed a row on within seconds, so the watchdog deletes it after this.
+    "OUTBOX_KEEP_SECONDS": env.int("OUTBOX_KEEP_SECONDS", default=600),
     "SCREENING": {
         "BATCH_SIZE": env.int("SCREENING_BATCH_SIZE", default=64),
         "POLL_SECONDS": env.float("SCREENING_POLL_SECONDS", default=0.2),

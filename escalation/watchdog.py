@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 def tick() -> dict:
     """One pass; returns counts of what it did."""
-    done = {"resent": 0, "widened": 0, "out_of_band": 0}
+    done = {"resent": 0, "widened": 0, "out_of_band": 0, "outbox_expired": expire_outbox()}
     for alert_id in list(
         Alert.objects.filter(status=Alert.Status.OPEN, next_notify_at__lte=clock.now()).values_list("pk", flat=True)
     ):
@@ -29,6 +29,12 @@ def tick() -> dict:
     for alert_id in list(Alert.objects.filter(out_of_band_due=True).values_list("pk", flat=True)):
         done["out_of_band"] += deliver_out_of_band(alert_id)
     return done
+
+
+def expire_outbox() -> int:
+    """Delete outbox rows every relay has long handed on (the relay gives up on a row after a minute)."""
+    keep = timedelta(seconds=settings.ESCALATION["OUTBOX_KEEP_SECONDS"])
+    return Notification.objects.filter(created_at__lt=clock.now() - keep).delete()[0]
 
 
 @transaction.atomic

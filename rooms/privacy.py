@@ -3,10 +3,12 @@
 What stays after an account is deleted, and why, is written up in docs/privacy.md.
 """
 
+import json
 from datetime import timedelta
 
 from axes.models import AccessAttempt, AccessLog
 from django.db import transaction
+from django.db.models import Q
 
 from .clock import clock
 from .models import Membership, Message, PersonalMute, Report, Room, Sanction, User
@@ -69,7 +71,7 @@ def export_user_data(user: User) -> dict:
 def delete_account(user: User) -> None:
     """Delete the account; its messages stay in their rooms under the shared former-member
     name, and alerts stay for the safety record with no link to the person."""
-    from escalation.models import Alert
+    from escalation.models import Alert, Notification
     from escalation.services import log
 
     if user.username == FORMER_MEMBER:
@@ -78,6 +80,10 @@ def delete_account(user: User) -> None:
     Message.objects.filter(author=user).update(author=sentinel)
     for alert in Alert.objects.filter(subject=user):
         log(alert, "subject_account_deleted", None)
+    # Outbox frames not yet expired: those about the person, and those that show their words as
+    # context of someone else's alert (every payload names an author by "name").
+    named = '"name":' + json.dumps(user.username, ensure_ascii=False)
+    Notification.objects.filter(Q(alert__subject=user) | Q(person=user) | Q(text__contains=named)).delete()
     # Support rooms are named after the person they were opened for.
     Room.objects.filter(support_for__subject=user).update(name="Private support (former member)")
     AccessAttempt.objects.filter(username=user.username).delete()
@@ -109,3 +115,16 @@ def purge_old_messages(older_than_days: int, *, dry_run: bool = False, batch: in
         with transaction.atomic():
             deleted += Message.objects.filter(pk__in=ids).delete()[1].get("rooms.Message", 0)
     return deleted
+
+
+def purge_old_sign_in_records(older_than_days: int, *, dry_run: bool = False) -> int:
+    """Sign-in records (pseudonym, IP address, browser) older than the age, and expired sessions."""
+    from django.contrib.sessions.models import Session
+
+    cutoff = clock.now() - timedelta(days=older_than_days)
+    doomed = [AccessLog.objects.filter(attempt_time__lt=cutoff),
+              AccessAttempt.objects.filter(attempt_time__lt=cutoff),
+              Session.objects.filter(expire_date__lt=clock.now())]
+    if dry_run:
+        return sum(query.count() for query in doomed)
+    return sum(query.delete()[0] for query in doomed)

@@ -183,3 +183,68 @@ def test_account_and_privacy_pages_render(client, alice):
     assert "How we handle your data" in client.get(reverse("privacy")).content.decode()
     page = signed_in(alice).get(reverse("account")).content.decode()
     assert "Download my data" in page and "Delete my account" in page
+
+
+def test_outbox_frames_with_peoples_words_expire_once_every_relay_has_handed_them_on(alice, maple, anxiety, frozen):
+    from escalation.models import Notification
+    from escalation.watchdog import tick
+
+    post(anxiety, alice, CRISIS)
+    alert = Alert.objects.get(subject=alice)
+    frame = '{"type":"alert.new","alert":{"message":{"body":"' + CRISIS + '"}}}'
+    first = Notification.objects.create(alert=alert, recipients=[maple.pk], text=frame, created_at=clock.now())
+    frozen(300)
+    second = Notification.objects.create(alert=alert, recipients=[maple.pk], text=frame, created_at=clock.now())
+
+    frozen(301)  # the first is past the ten minutes, the second not
+    assert tick()["outbox_expired"] == 1
+    assert list(Notification.objects.filter(pk__in=[first.pk, second.pk])) == [second]
+    frozen(300)
+    tick()
+    assert not Notification.objects.filter(pk=second.pk).exists()
+
+
+def test_deleting_removes_outbox_frames_about_the_person_and_those_that_quote_them(alice, bob, maple, anxiety):
+    from escalation.models import Notification
+    from escalation.payloads import alert_frame
+
+    post(anxiety, alice, "i keep thinking about it")
+    post(anxiety, bob, CRISIS)  # bob's alert shows alice's message as context
+    post(anxiety, alice, CRISIS)
+    theirs, bobs = Alert.objects.get(subject=alice), Alert.objects.get(subject=bob)
+    for alert in (theirs, bobs):
+        Notification.objects.create(alert=alert, recipients=[maple.pk], text=alert_frame("alert.new", alert),
+                                    created_at=clock.now())
+    Notification.objects.create(alert=theirs, person=alice, text='{"type":"support.offer"}', created_at=clock.now())
+    unrelated = Room.objects.create(slug="grief", name="Grief")
+    post(unrelated, bob, CRISIS)
+    elsewhere = Alert.objects.get(subject=bob, room=unrelated)
+    kept = Notification.objects.create(alert=elsewhere, recipients=[maple.pk],
+                                       text=alert_frame("alert.new", elsewhere), created_at=clock.now())
+    assert '"name":"alice"' in Notification.objects.get(alert=bobs).text
+
+    privacy.delete_account(alice)
+
+    assert list(Notification.objects.all()) == [kept]
+    assert "alice" not in kept.text
+
+
+def test_retention_deletes_old_sign_in_records_and_expired_sessions(alice):
+    from axes.models import AccessAttempt, AccessLog
+    from django.contrib.sessions.models import Session
+
+    signed_in(alice)  # a live session
+    long_ago = clock.now() - timedelta(days=400)
+    old = AccessLog.objects.create(username="alice", ip_address="192.0.2.1", user_agent="phone")
+    AccessLog.objects.create(username="alice", ip_address="192.0.2.1", user_agent="phone")
+    AccessAttempt.objects.create(username="alice", ip_address="192.0.2.9", user_agent="x",
+                                 failures_since_start=1, get_data="", post_data="")
+    AccessLog.objects.filter(pk=old.pk).update(attempt_time=long_ago)  # both stamp the time they are made
+    AccessAttempt.objects.update(attempt_time=long_ago)
+    Session.objects.create(session_key="x" * 32, session_data="", expire_date=long_ago)
+
+    call_command("purge_old_messages", "--days", "365", stdout=open("/dev/null", "w"))
+
+    assert not AccessLog.objects.filter(attempt_time__lt=clock.now() - timedelta(days=365)).exists()
+    assert AccessLog.objects.filter(user_agent="phone").count() == 1 and not AccessAttempt.objects.exists()
+    assert Session.objects.count() == 1 and Session.objects.get().expire_date > clock.now()

@@ -1,9 +1,10 @@
-"""Retention: delete messages older than MESSAGE_RETENTION_DAYS (run it daily, e.g. from cron)."""
+"""Retention: delete messages and sign-in records older than MESSAGE_RETENTION_DAYS, and expired
+sessions (run it daily, e.g. from cron)."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from rooms.privacy import purge_old_messages
+from rooms.privacy import purge_old_messages, purge_old_sign_in_records
 
 
 class Command(BaseCommand):
@@ -18,5 +19,7 @@ class Command(BaseCommand):
         if days < 1:
             raise CommandError("--days must be at least 1.")
         count = purge_old_messages(days, dry_run=dry_run)
+        records = purge_old_sign_in_records(days, dry_run=dry_run)
         verb = "Would delete" if dry_run else "Deleted"
-        self.stdout.write(f"{verb} {count} message(s) older than {days} day(s).")
+        self.stdout.write(f"{verb} {count} message(s) and {records} sign-in record(s) and expired session(s) "
+                          f"older than {days} day(s).")
