@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import ValidationError
 
+from . import lookalikes
 from .models import User
 
 
@@ -14,15 +16,20 @@ class SignupForm(UserCreationForm):
         super().__init__(*args, **kwargs)
         self.fields["country"].required = True
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
-        # Pseudonyms are unique whatever the case, so "Sam" cannot impersonate "sam".
-        self.fields["username"].validators.append(self._unique_case_insensitive)
+        self.fields["username"].validators.append(self._nobody_elses)
 
     @staticmethod
-    def _unique_case_insensitive(value):
-        from django.core.exceptions import ValidationError
-
-        if User.objects.filter(username__iexact=value).exists():
-            raise ValidationError("That pseudonym is taken.", code="unique")
+    def _nobody_elses(value):
+        """Nobody can pass for someone else, a facilitator above all: not by case ("Sam" for
+        "sam"), by a letter from another alphabet ("mаple", Cyrillic а) or by a name that shows
+        nothing."""
+        if lookalikes.visible_length(value) < 2:
+            raise ValidationError("A pseudonym needs at least 2 characters that show.", code="invisible")
+        if lookalikes.mixes_lookalike_scripts(value):
+            raise ValidationError("Please keep to one alphabet: this name mixes letters that look alike "
+                                  "but come from different alphabets.", code="mixed_scripts")
+        if User.objects.filter(skeleton=lookalikes.skeleton(value)).exists():
+            raise ValidationError("That pseudonym is taken, or looks too much like one that is.", code="unique")
 
 
 class DeleteAccountForm(forms.Form):

@@ -5,6 +5,7 @@ import uuid
 
 from django.conf import settings
 
+from . import lookalikes
 from .errors import ChatError
 
 
@@ -46,7 +47,7 @@ def check_body(value) -> str:
     if not isinstance(value, str):
         raise ChatError("invalid_body", "body must be a string.")
     body = value.strip()
-    if not body:
+    if not any(map(lookalikes.shows_something, body)):  # zero-width spaces, Hangul fillers ... only
         raise ChatError("empty_body", "A message cannot be empty.")
     limit = settings.CHAT["MAX_BODY_CHARS"]
     if len(body) > limit:

@@ -227,6 +227,9 @@ async def test_private_room_refuses_non_members(alice, anxiety):
         ('{"type": "launch.rocket"}', "unknown_type"),
         ('{"type": "message.send", "client_id": "nope", "body": "hi"}', "invalid_client_id"),
         ('{"type": "message.send", "client_id": "%s", "body": "   "}' % uuid.uuid4(), "empty_body"),
+        # zero-width space and joiner, word joiner, a Hangul filler: nothing shows
+        ('{"type": "message.send", "client_id": "%s", "body": "\\u200b\\u200d\\u2060\\u3164"}' % uuid.uuid4(),
+         "empty_body"),
         ('{"type": "message.send", "client_id": "%s", "body": 42}' % uuid.uuid4(), "invalid_body"),
         (json.dumps({"type": "message.send", "client_id": str(uuid.uuid4()), "body": "x" * 4001}), "body_too_long"),
         (json.dumps({"type": "message.send", "client_id": str(uuid.uuid4()), "body": "x" * 20000}), "frame_too_large"),

@@ -34,6 +34,34 @@ def test_pseudonyms_are_unique_whatever_the_case(client, alice):
     assert "That pseudonym is taken." in response.context["form"].errors["username"]
 
 
+@pytest.mark.parametrize("name, why", [
+    ("m\u0430ple", "one alphabet"),           # Cyrillic а beside the facilitator maple
+    ("riv\u0435r", "one alphabet"),           # Cyrillic е
+    ("mapIe", "looks too much like"),         # capital i for l
+    ("\uff4d\uff41\uff50\uff4c\uff45", "looks too much like"),  # full-width letters
+    ("\u041c\u0410\u0420\u0406\u0415", "looks too much like"),  # all Cyrillic capitals: МАРІЕ
+    ("\u3164\u3164", "2 characters that show"),  # Hangul fillers
+    ("a\u3164\u3164", "2 characters that show"),
+])
+def test_signup_refuses_names_that_pass_for_someone_else_or_show_nothing(client, maple, make_user, name, why):
+    make_user("river")
+    response = signup(client, username=name)
+    assert response.status_code == 200 and not User.objects.filter(username=name).exists()
+    assert why in " ".join(response.context["form"].errors["username"])
+
+
+@pytest.mark.parametrize("name", ["Jos\u00e9", "\u043c\u0430\u0448\u0430", "maplewood", "\u5c0f\u6797"])
+def test_signup_takes_names_in_any_one_alphabet(client, maple, name):
+    assert signup(client, username=name).status_code == 302
+    assert User.objects.filter(username=name).exists()
+
+
+def test_every_saved_account_carries_the_key_of_its_name(maple):
+    from rooms.lookalikes import skeleton
+
+    assert User.objects.get(pk=maple.pk).skeleton == skeleton("m\u0430pIe")
+
+
 def test_signup_requires_a_country(client):
     response = signup(client, country="")
     assert response.context["form"].errors["country"]
