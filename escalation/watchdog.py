@@ -77,6 +77,11 @@ def deliver_out_of_band(alert_id: int) -> int:
             log(alert, "out_of_band_failed", None, error=str(exc))
             return 0  # stays due: the next tick tries again
         alert.out_of_band_due = False
+        if not channels:  # nothing configured: nobody outside was told, and the record says so
+            logger.error("alert %s was due out of band, but no ONCALL_EMAIL or WEBHOOK_URL is set", alert.pk)
+            alert.save()
+            log(alert, "out_of_band_unconfigured", None)
+            return 0
         alert.out_of_band_at = clock.now()
         alert.save()
         log(alert, "out_of_band", None, channels=channels)

@@ -425,8 +425,8 @@ class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
             await self.channel_layer.group_send(notify.FACILITATORS_GROUP, {"type": "chat.frame", "text": text})
 
     async def on_mute_set(self, frame):
-        other = await db(moderation.set_mute)(self.user, frame.get("user_id"), frame.get("muted"))
-        await self.send(text_data=events.frame("mute", user_id=other.pk, muted=frame["muted"]))
+        other_id = await db(moderation.set_mute)(self.user, frame.get("user_id"), frame.get("muted"))
+        await self.send(text_data=events.frame("mute", user_id=other_id, muted=frame["muted"]))
 
     async def on_room_leave(self, frame):
         await db(moderation.leave)(self.user, self.room)

@@ -263,15 +263,20 @@ def close_report(actor: User, report_id) -> Report:
     return made
 
 
-def set_mute(user: User, other_id, muted) -> User:
-    other = _person(other_id, user)
+def set_mute(user: User, other_id, muted) -> int:
+    """Mute someone for yourself. Answered alike whether or not the id is anyone's, so a peer
+    cannot probe which accounts exist; an id that is nobody's mutes nothing."""
+    if isinstance(other_id, bool) or not isinstance(other_id, int):
+        raise ChatError("invalid_user_id", "user_id must be a whole number.")
+    if other_id == user.pk:
+        raise ChatError("not_yourself", "You cannot do that to yourself.")
     if not isinstance(muted, bool):
         raise ChatError("invalid_muted", "muted must be true or false.")
-    if muted:
-        PersonalMute.objects.get_or_create(user=user, muted=other)
-    else:
-        PersonalMute.objects.filter(user=user, muted=other).delete()
-    return other
+    if not muted:
+        PersonalMute.objects.filter(user=user, muted_id=other_id).delete()
+    elif User.objects.filter(pk=other_id).exists():
+        PersonalMute.objects.get_or_create(user=user, muted_id=other_id)
+    return other_id
 
 
 def muted_ids(user: User) -> list[int]:

@@ -37,10 +37,16 @@ def _encodable(frame: dict) -> bool:
 
 
 def check_client_id(value) -> uuid.UUID:
+    """A UUID in its usual spelling only: the message comes back with the canonical text, and a
+    client matches that against what it sent ("{...}", bare hex or "urn:uuid:" never would)."""
     try:
-        return uuid.UUID(value)
+        parsed = uuid.UUID(value)
     except (TypeError, ValueError, AttributeError):
         raise ChatError("invalid_client_id", "client_id must be a UUID string.") from None
+    if str(parsed) != value:
+        raise ChatError("invalid_client_id", "client_id must be a UUID in its usual spelling: "
+                                             "36 lower-case characters with hyphens.")
+    return parsed
 
 
 def check_body(value) -> str:

@@ -187,3 +187,17 @@ async def test_the_outbox_goes_on_reaching_consoles_after_the_console_that_start
     await receive(first, "console.state")
     await first.disconnect()
     await resend_reaches_an_on_duty_console(maple, alice, anxiety, frozen)
+
+
+@pytest.mark.django_db
+def test_out_of_band_with_no_channel_configured_is_not_recorded_as_sent(alice, anxiety, settings, caplog):
+    settings.ESCALATION = {**settings.ESCALATION, "ONCALL_EMAIL": "", "WEBHOOK_URL": ""}
+    alert = crisis(alice, anxiety)  # nobody on duty: due at once
+
+    assert watchdog.tick()["out_of_band"] == 0
+
+    alert.refresh_from_db()
+    assert alert.out_of_band_at is None and not alert.out_of_band_due
+    assert list(alert.events.values_list("kind", flat=True)) == ["created", "out_of_band_unconfigured"]
+    assert "no ONCALL_EMAIL or WEBHOOK_URL" in caplog.text
+    assert watchdog.tick()["out_of_band"] == 0  # not tried again and again

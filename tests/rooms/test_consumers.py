@@ -226,6 +226,9 @@ async def test_private_room_refuses_non_members(alice, anxiety):
         ('{"no": "type"}', "bad_frame"),
         ('{"type": "launch.rocket"}', "unknown_type"),
         ('{"type": "message.send", "client_id": "nope", "body": "hi"}', "invalid_client_id"),
+        # other spellings of a UUID: the echo would never match what the client holds
+        *[(json.dumps({"type": "message.send", "client_id": spelling, "body": "hi"}), "invalid_client_id")
+          for spelling in ("{%s}" % uuid.uuid4(), uuid.uuid4().hex, uuid.uuid4().urn, str(uuid.uuid4()).upper())],
         ('{"type": "message.send", "client_id": "%s", "body": "   "}' % uuid.uuid4(), "empty_body"),
         # zero-width space and joiner, word joiner, a Hangul filler: nothing shows
         ('{"type": "message.send", "client_id": "%s", "body": "\\u200b\\u200d\\u2060\\u3164"}' % uuid.uuid4(),
@@ -258,6 +261,9 @@ async def test_error_names_the_client_id_it_answers(alice, anxiety):
     await send(a, type="message.send", client_id=cid, body="")
     error = await receive(a, "error")
     assert (error["code"], error["client_id"]) == ("empty_body", cid)
+    shouted = cid.upper()  # refused, and answered with the spelling that was sent
+    await send(a, type="message.send", client_id=shouted, body="hello")
+    assert ((error := await receive(a, "error"))["code"], error["client_id"]) == ("invalid_client_id", shouted)
     assert await sync(Message.objects.count)() == 0
     await a.disconnect()
 
@@ -313,3 +319,10 @@ async def test_a_message_stored_while_you_join_is_not_lost(alice, bob, anxiety, 
     late = await receive(socket, "message.new")
     assert late["message"]["body"] == "posted while you were joining" and late["message"]["seq"] == 1
     await socket.disconnect()
+
+
+async def test_a_socket_path_that_leads_nowhere_is_refused_without_a_traceback(alice, caplog):
+    for path in ("/ws/nowhere/", "/ws/rooms/", "/ws/rooms/a/b/c/", "/"):
+        socket, connected = await open_socket(path, alice)
+        assert not connected, path
+    assert "Traceback" not in caplog.text and "No route found" not in caplog.text

@@ -300,6 +300,19 @@ async def test_mute_is_personal_and_remembered(alice, bob, anxiety):
     await a.disconnect()
 
 
+async def test_muting_answers_alike_whether_or_not_an_id_is_anyones(alice, bob, anxiety):
+    a, _ = await joined(alice)
+    answers = []
+    for user_id in (bob.pk, bob.pk + 1000):
+        await send(a, type="mute.set", user_id=user_id, muted=True)
+        frame = await receive(a, "mute")
+        answers.append({**frame, "user_id": "?"})
+    assert answers[0] == answers[1] == {"type": "mute", "user_id": "?", "muted": True}
+    _, state = await joined(alice)
+    assert state["muted"] == [bob.pk]
+    await a.disconnect()
+
+
 async def test_leaving_a_room_ends_membership_and_the_socket(alice, anxiety):
     a, _ = await joined(alice)
     await send(a, type="room.leave")
