@@ -74,6 +74,7 @@ bench: $(VENV)/.installed-bench system-test-deps
 	$(PY) -m bench.idle
 	$(PY) -m bench.storm
 	$(PY) -m bench.earlier
+	$(PY) -m bench.chaos --seconds 120 --people 8
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles test-artifacts

@@ -13,8 +13,11 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from chatserver.routing import CONSOLE_PATHS, websocket_urlpatterns  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
+from chatserver import websocket_closing  # noqa: E402
 from escalation.detection import detector_for  # noqa: E402
 from rooms.admission import HandshakeGate  # noqa: E402
+
+websocket_closing.install()
 
 # First-use costs paid at start, not inside the first crisis message: compiling the lexicon
 # (~100 ms) and building the URL resolver that alert payloads use.

@@ -72,6 +72,10 @@ class RedisServer:
     def stop(self):
         stop(self.process)
 
+    def kill(self):
+        self.process.kill()
+        self.process.wait()
+
 
 def _manage(env: dict, *args) -> str:
     result = subprocess.run(
@@ -165,8 +169,9 @@ class Site:
     def manage(self, *args) -> str:
         return _manage(self.env, *args)
 
-    def start_daphne(self, *options: str) -> int:
-        port = free_port()
+    def start_daphne(self, *options: str, port: int | None = None) -> int:
+        """A Daphne process on a free port, or on `port` again after its process died."""
+        port = port or free_port()
         log = open(self.workdir / f"daphne-{port}.log", "w")
         process = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-e", f"tcp:port={port}:interface=127.0.0.1:backlog=1024", *options,
