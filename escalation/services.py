@@ -12,6 +12,7 @@ from django.db.models import Max
 from rooms.clock import clock
 from rooms.errors import ChatError
 from rooms.models import Membership, Message, Room, User
+from rooms.moderation import audit
 
 from . import audience
 from .detection import Level
@@ -29,8 +30,16 @@ class Raised:
     new: bool = True  # False when the person's open alert in the room absorbed it
 
 
+# A facilitator's hand on an alert goes in the moderation audit log too, beside hides and bans,
+# where the console's audit view reads it.
+AUDITED = {"acknowledged": "alert_acknowledge", "stepped_in": "alert_step_in", "resolved": "alert_resolve"}
+
+
 def log(alert: Alert, kind: str, actor: User | None = None, *, at=None, **detail) -> AlertEvent:
     """`at`: when the change was decided, if that was earlier than now (the watchdog's schedule)."""
+    if actor is not None and kind in AUDITED:
+        audit(actor, AUDITED[kind], target=alert.subject, room=alert.room, message=alert.message, alert=alert.pk,
+              **({"outcome": detail["outcome"]} if "outcome" in detail else {}))
     return AlertEvent.objects.create(alert=alert, kind=kind, actor=actor, detail=detail, created_at=at or clock.now())
 
 
@@ -128,6 +137,16 @@ def request_help(person: User, room: Room, *, asked_just_now: bool = False) -> R
         if waiting is not None:
             return Raised(waiting, notify=False, new=False)
     return raise_alert(level="crisis", source=Alert.Source.SELF_REFERRAL, subject=person, room=room)
+
+
+def help_answer(raised: Raised) -> str:
+    """What the person reads after asking for help: only what is true. Call in the database hop."""
+    if not audience.on_duty_facilitators():
+        return ("No facilitator is on duty right now, so we have alerted the team. If you might be in "
+                "danger, please call or text one of the lines below now.")
+    if raised.new or raised.notify:
+        return "A facilitator has been asked to join you. You're not alone."
+    return "A facilitator on duty already has your request. You're not alone."
 
 
 @transaction.atomic

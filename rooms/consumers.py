@@ -274,12 +274,13 @@ class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
 
     async def on_help_request(self, frame):
         asked_just_now = not await room_limits().allows("help", self.user)
-        prepared = await db(lambda: notify.prepare(
-            escalation.request_help(self.user, self.room, asked_just_now=asked_just_now), self.user))()
-        told = prepared.raised.new or prepared.raised.notify
-        await self.send(text_data=events.frame("help.requested", text=(
-            "A facilitator has been asked to join you. You're not alone." if told else
-            "A facilitator already has your request and will come. You're not alone.")))
+
+        def ask():
+            raised = escalation.request_help(self.user, self.room, asked_just_now=asked_just_now)
+            return notify.prepare(raised, self.user), escalation.help_answer(raised)
+
+        prepared, answer = await db(ask)()
+        await self.send(text_data=events.frame("help.requested", text=answer))
         await notify.publish(prepared, self.user.pk)
 
     async def on_peer_concern(self, frame):

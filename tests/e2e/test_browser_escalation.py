@@ -61,8 +61,12 @@ def test_i_need_help_button_alerts_the_console(embedded_site, signed_in_page):
     sky = signed_in_page(base, "sky", "demo-sky-pass")
     sky.goto("/rooms/grief-and-loss/")
     expect(sky.locator("#status")).to_have_text("Connected")
-    sky.click("#help-btn")
-    expect(sky.locator("#notice")).to_contain_text("A facilitator has been asked to join you")
+    sky.click("#help-btn")  # nobody on duty yet: sky is told so, and the hotline comes first
+    expect(sky.locator("#notice")).to_contain_text("No facilitator is on duty right now")
+    maple.check("#duty")
+    expect(maple.locator("#duty-label")).to_have_text("On duty")
+    sky.click("#talk-btn")
+    expect(sky.locator("#notice")).to_contain_text("A facilitator on duty already has your request")
     expect(sky.locator("#support-card")).to_contain_text("Samaritans")  # sky is in the UK
     expect(maple.locator("#alerts li.alert").first).to_contain_text("Asked for help")
 

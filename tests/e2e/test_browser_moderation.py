@@ -53,3 +53,37 @@ def test_peers_do_not_see_facilitator_tools(embedded_site, signed_in_page):
     expect(river.locator("#mod-tools")).to_be_hidden()
     expect(river.locator("#support-card")).to_be_hidden()
     expect(river.locator("#pinned")).to_have_text("Pinned: please read the room guidelines.")
+
+
+def test_cancel_on_a_moderation_prompt_sanctions_nobody(embedded_site, signed_in_page):
+    """A mis-tap on a phone: Cancel on the reason prompt (or on the service-wide ban's question)
+    must leave the person untouched."""
+    base = f"http://127.0.0.1:{embedded_site.start_daphne()}"
+    maple = signed_in_page(base, "maple", "demo-maple-pass", viewport={"width": 390, "height": 844})
+    sky = signed_in_page(base, "sky", "demo-sky-pass")
+    for page in (maple, sky):
+        page.goto("/rooms/depression/")
+        expect(page.locator("#status")).to_have_text("Connected")
+    sky.fill("#body", "having a rough night")
+    sky.keyboard.press("Enter")
+    row = maple.locator("#messages li", has_text="having a rough night")
+    expect(row).to_have_count(1)
+
+    answers = []  # what the facilitator answers, dialog by dialog
+    maple.on("dialog", lambda dialog: dialog.accept() if answers.pop(0) else dialog.dismiss())
+    for button, said in [("Hide", [False]), ("Time out 10 min", [False]), ("Remove from room", [False]),
+                         ("Ban from room", [False]), ("Ban from service", [False]),
+                         ("Ban from service", [True, False])]:
+        answers.extend(said)
+        row.locator("summary").click()
+        row.get_by_role("button", name=button, exact=True).click()
+        assert answers == [], f"{button}: a dialog was expected and answered"
+        if row.locator("details[open]").count():
+            row.locator("summary").click()
+
+    sky.fill("#body", "still here")
+    sky.keyboard.press("Enter")
+    expect(maple.locator("#messages li", has_text="still here")).to_have_count(1)
+    expect(row).not_to_have_class("message hidden-msg")
+    assert embedded_site.query("SELECT count(*) FROM rooms_sanction")[0][0] == 0
+    assert embedded_site.query("SELECT count(*) FROM rooms_auditentry")[0][0] == 0

@@ -190,10 +190,42 @@ async def test_help_request_is_a_self_referral(alice, maple, anxiety, hotlines):
     console, _ = await on_duty_console(maple)
     a = await in_room(alice)
     await send(a, type="help.request")
-    assert "facilitator" in (await receive(a, "help.requested"))["text"]
+    assert "A facilitator has been asked to join you" in (await receive(a, "help.requested"))["text"]
     assert (await receive(a, "support.offer"))["hotlines"]
     alert = (await receive(console, "alert.new"))["alert"]
     assert (alert["source"], alert["subject"]["name"], alert["message"]) == ("self_referral", "alice", None)
+    await a.disconnect()
+    await console.disconnect()
+
+
+async def test_acknowledge_step_in_and_resolve_are_in_the_consoles_audit_log(alice, maple, anxiety, hotlines):
+    console, _ = await on_duty_console(maple)
+    a = await in_room(alice)
+    await send(a, type="help.request")
+    alert_id = (await receive(console, "alert.new"))["alert"]["id"]
+    for frame in ({"type": "alert.ack"}, {"type": "alert.step_in"},
+                  {"type": "alert.resolve", "outcome": "safe", "note": "talked it through"}):
+        await send(console, alert_id=alert_id, **frame)
+        await receive(console, "alert.updated")
+
+    await send(console, type="audit.fetch", person="alice")
+    entries = (await receive(console, "audit"))["entries"]
+    assert [(e["action"], e["actor"], e["target"], e["room"]) for e in entries if e["action"].startswith("alert_")] \
+        == [(action, "maple", "alice", "anxiety") for action in ("alert_resolve", "alert_step_in", "alert_acknowledge")]
+    assert "talked it through" not in json.dumps(entries), "the note stays with the alert"
+    await a.disconnect()
+    await console.disconnect()
+
+
+async def test_help_asked_with_nobody_on_duty_says_so_and_puts_the_hotline_first(alice, maple, anxiety, hotlines):
+    console, connected = await open_socket("/ws/facilitator/", maple)  # open, but off duty
+    await receive(console, "console.state")
+    a = await in_room(alice)
+    await send(a, type="help.request")
+    answer = (await receive(a, "help.requested"))["text"]
+    assert "No facilitator is on duty right now" in answer and "asked to join you" not in answer
+    assert (await receive(a, "support.offer"))["hotlines"]
+    assert (await receive(console, "alert.new"))["alert"]["source"] == "self_referral"  # still told
     await a.disconnect()
     await console.disconnect()
 

@@ -353,6 +353,12 @@ list.addEventListener("click", (e) => {
   const messageId = Number(b.dataset.messageId);
   const userId = Number(b.dataset.userId);
   const ask = (q) => window.prompt(q, "") ?? null;
+  const name = b.dataset.name || "this person";
+  // Cancel on the reason prompt cancels the action: a mis-tap must never sanction anyone.
+  const withReason = (make, question = "Reason (kept in the audit log):") => {
+    const reason = ask(question);
+    return reason === null ? null : make(reason.trim());
+  };
   const frames = {
     worry: () => ({ type: "peer.concern", message_id: messageId }),
     report: () => {
@@ -362,13 +368,14 @@ list.addEventListener("click", (e) => {
       return { type: "message.report", message_id: messageId, reason: REPORT_REASONS.includes(r) ? r : "other", note: reason };
     },
     mute: () => ({ type: "mute.set", user_id: userId, muted: !muted.has(userId) }),
-    hide: () => ({ type: "mod.hide", message_id: messageId, reason: ask("Reason (kept in the audit log):") || "" }),
+    hide: () => withReason((reason) => ({ type: "mod.hide", message_id: messageId, reason })),
     restore: () => ({ type: "mod.restore", message_id: messageId }),
     pin: () => ({ type: "mod.pin", message_id: messageId }),
-    timeout: () => ({ type: "mod.timeout", user_id: userId, seconds: 600, reason: ask("Reason:") || "" }),
-    kick: () => ({ type: "mod.kick", user_id: userId, reason: ask("Reason:") || "" }),
-    "ban-room": () => ({ type: "mod.ban", user_id: userId, scope: "room", reason: ask("Reason:") || "" }),
-    "ban-service": () => ({ type: "mod.ban", user_id: userId, scope: "service", reason: ask("Reason:") || "" }),
+    timeout: () => withReason((reason) => ({ type: "mod.timeout", user_id: userId, seconds: 600, reason })),
+    kick: () => withReason((reason) => ({ type: "mod.kick", user_id: userId, reason })),
+    "ban-room": () => withReason((reason) => ({ type: "mod.ban", user_id: userId, scope: "room", reason })),
+    "ban-service": () => window.confirm(`Ban ${name} from the whole service? They will be removed from every room.`)
+      ? withReason((reason) => ({ type: "mod.ban", user_id: userId, scope: "service", reason })) : null,
   };
   const frame = frames[b.dataset.act]?.();
   if (frame && socket.send(frame)) b.closest("details")?.removeAttribute("open");
