@@ -276,6 +276,8 @@ CHAT = {
     # Room and lobby handshakes a person may open per window, and room sockets open at once.
     "HANDSHAKE_RATE": env.str("CHAT_HANDSHAKE_RATE", default="30/minute"),
     "SOCKETS_PER_PERSON": env.int("CHAT_SOCKETS_PER_PERSON", default=30),
+    # Consoles and facilitators' room sockets read their standing again this often (rooms/standing.py).
+    "STANDING_RECHECK_SECONDS": env.float("STANDING_RECHECK_SECONDS", default=30),
     # `manage.py purge_old_messages` deletes messages older than this (docs/privacy.md).
     "MESSAGE_RETENTION_DAYS": env.int("MESSAGE_RETENTION_DAYS", default=365),
 }

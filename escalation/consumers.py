@@ -39,6 +39,7 @@ class ConsoleConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
         state = await db(self._enter)()
         await self.accept()
         await self.send(text_data=state)
+        self.recheck_while_privileged()
 
     def _enter(self) -> str:
         beat(presence.SERVER_ID)

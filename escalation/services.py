@@ -142,8 +142,10 @@ def request_help(person: User, room: Room, *, asked_just_now: bool = False) -> R
 def help_answer(raised: Raised) -> str:
     """What the person reads after asking for help: only what is true. Call in the database hop."""
     if not audience.on_duty_facilitators():
-        return ("No facilitator is on duty right now, so we have alerted the team. If you might be in "
-                "danger, please call or text one of the lines below now.")
+        cfg = settings.ESCALATION
+        reached = audience.online_facilitators() or cfg["ONCALL_EMAIL"] or cfg["WEBHOOK_URL"]
+        return ("No facilitator is on duty right now" + (", so we have alerted the team" if reached else "")
+                + ". If you might be in danger, please call or text one of the lines below now.")
     if raised.new or raised.notify:
         return "A facilitator has been asked to join you. You're not alone."
     return "A facilitator on duty already has your request. You're not alone."
@@ -159,13 +161,27 @@ def report_concern(reporter: User, room: Room, message_id) -> Raised:
         raise ChatError("message_not_found", "There is no such message in this room.")
     if message.author_id == reporter.pk:
         raise ChatError("own_message", "For yourself, use 'I need help': a facilitator will come.")
-    already = (AlertEvent.objects.select_related("alert")
-               .filter(alert__status__in=Alert.UNRESOLVED, alert__subject=message.author, actor=reporter,
-                       detail__source=Alert.Source.PEER_REPORT, detail__message=message.pk).first())
+    already = _concern_already(reporter, message.author_id, message.pk)
     if already is not None:  # facilitators have this concern already: nothing new to tell them
-        return Raised(already.alert, notify=False, new=False)
+        return Raised(already, notify=False, new=False)
     return raise_alert(level="crisis", source=Alert.Source.PEER_REPORT, subject=message.author, room=room,
                        message=message, reporter=reporter)
+
+
+def _concern_already(reporter: User, subject_id: int, message_id: int) -> Alert | None:
+    """The open alert this reporter's concern about this message went into, if it did."""
+    event = (AlertEvent.objects.select_related("alert")
+             .filter(alert__status__in=Alert.UNRESOLVED, alert__subject_id=subject_id, actor=reporter,
+                     detail__source=Alert.Source.PEER_REPORT, detail__message=message_id).first())
+    return event.alert if event is not None else None
+
+
+def concern_already_raised(reporter: User, room: Room, message_id) -> bool:
+    """Asked before counting against the concern rate: the same concern again costs nothing."""
+    if isinstance(message_id, bool) or not isinstance(message_id, int):
+        return False
+    author_id = Message.objects.filter(pk=message_id, room=room).values_list("author_id", flat=True).first()
+    return author_id is not None and _concern_already(reporter, author_id, message_id) is not None
 
 
 def resend_interval(level: str) -> int:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from rooms.clock import clock
 
@@ -20,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 def tick() -> dict:
     """One pass; returns counts of what it did."""
-    done = {"resent": 0, "widened": 0, "out_of_band": 0, "outbox_expired": expire_outbox()}
+    done = {"resent": 0, "widened": 0, "out_of_band": 0, "outbox_expired": 0}
     for alert_id in list(
         Alert.objects.filter(status=Alert.Status.OPEN, next_notify_at__lte=clock.now()).values_list("pk", flat=True)
     ):
@@ -28,6 +29,10 @@ def tick() -> dict:
         done["resent"] += 1
     for alert_id in list(Alert.objects.filter(out_of_band_due=True).values_list("pk", flat=True)):
         done["out_of_band"] += deliver_out_of_band(alert_id)
+    try:  # housekeeping last, on its own: it must never cost a pass its re-sends
+        done["outbox_expired"] = expire_outbox()
+    except Exception:
+        logger.warning("outbox expiry failed; the next pass tries again", exc_info=True)
     return done
 
 
@@ -35,6 +40,13 @@ def expire_outbox() -> int:
     """Delete outbox rows every relay has long handed on (the relay gives up on a row after a minute)."""
     keep = timedelta(seconds=settings.ESCALATION["OUTBOX_KEEP_SECONDS"])
     return Notification.objects.filter(created_at__lt=clock.now() - keep).delete()[0]
+
+
+def forget_outbox_rows_of(user) -> int:
+    """On account deletion: outbox frames about the person, for them, or quoting their words as
+    context of someone else's alert (every payload names a person as {"id": ..., "name": ...})."""
+    named = f'"id":{user.pk},"name":'
+    return Notification.objects.filter(Q(alert__subject=user) | Q(person=user) | Q(text__contains=named)).delete()[0]
 
 
 @transaction.atomic
@@ -77,10 +89,11 @@ def deliver_out_of_band(alert_id: int) -> int:
             log(alert, "out_of_band_failed", None, error=str(exc))
             return 0  # stays due: the next tick tries again
         alert.out_of_band_due = False
-        if not channels:  # nothing configured: nobody outside was told, and the record says so
-            logger.error("alert %s was due out of band, but no ONCALL_EMAIL or WEBHOOK_URL is set", alert.pk)
+        if not channels:  # nothing configured: nobody outside was told, and the record says so, once
             alert.save()
-            log(alert, "out_of_band_unconfigured", None)
+            if not alert.events.filter(kind="out_of_band_unconfigured").exists():
+                logger.error("alert %s was due out of band, but no ONCALL_EMAIL or WEBHOOK_URL is set", alert.pk)
+                log(alert, "out_of_band_unconfigured", None)
             return 0
         alert.out_of_band_at = clock.now()
         alert.save()

@@ -1,5 +1,6 @@
 """Room and lobby sockets: validate a frame, call a service, publish what it returns."""
 
+import asyncio
 import logging
 
 from channels.db import database_sync_to_async
@@ -71,11 +72,35 @@ class KeepsStanding:
 
     user = None
 
+    rechecks: asyncio.Task | None = None
+
     async def join_account(self) -> None:
         await self.channel_layer.group_add(standing.account_group(self.user.pk), self.channel_name)
 
     async def leave_account(self) -> None:
+        if self.rechecks is not None:
+            self.rechecks.cancel()
         await self.channel_layer.group_discard(standing.account_group(self.user.pk), self.channel_name)
+
+    def recheck_while_privileged(self) -> None:
+        """A socket that hears what only facilitators may (alerts, reports, held messages) reads
+        its standing again every STANDING_RECHECK_SECONDS too: a notice lost while the channel
+        layer was down cannot leave it listening. Peers' sockets are closed by such an outage."""
+        if self.rechecks is None:
+            self.rechecks = asyncio.create_task(self._recheck())
+
+    async def _recheck(self) -> None:
+        while await self.privileged():
+            await asyncio.sleep(settings.CHAT["STANDING_RECHECK_SECONDS"])
+            try:
+                if not await self.check_standing():
+                    return
+            except Exception:  # the database away for a moment: the next pass tries again
+                log.warning("standing re-check failed", exc_info=True)
+        self.rechecks = None
+
+    async def privileged(self) -> bool:
+        return True
 
     async def account_changed(self, event):
         if self.user is not None:
@@ -101,10 +126,12 @@ class KeepsStanding:
         await self.close(code=code)
 
 
-def _admit(slug: str, user):
-    """The room this person may join (or ChatError), and when their timeout there ends: one hop."""
+def _admit(slug: str, user, opening: bool = True):
+    """The room this person may join (or ChatError), and when their timeout there ends: one hop.
+    `opening`: a new socket, which counts against the person's cap (a socket open already does not)."""
     room = services.enter_room(slug, user)
-    services.check_socket_count(user)
+    if opening:
+        services.check_socket_count(user)
     return room, moderation.check_can_enter(user, room)
 
 
@@ -160,6 +187,8 @@ class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
         await self.accept()
         await self.send(text_data=state)
         await self.send_early_frames()
+        if self.moderator:
+            self.recheck_while_privileged()
         if joined:
             await self._publish_presence("join", online_count)
 
@@ -193,13 +222,18 @@ class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
 
     async def standing_holds(self, user) -> bool:
         try:
-            _, timeout_until, role = await db(lambda: (*_admit(self.room.slug, user), user.role))()
+            _, timeout_until, role = await db(lambda: (*_admit(self.room.slug, user, opening=False), user.role))()
         except ChatError:  # a private room they were in as a facilitator, say
             await self.end("You no longer have access to this room.", CLOSE_CODES["not_a_member"])
             return False
         self.user, self.role, self.timeout_until = user, role, timeout_until
         self.moderator = user.is_facilitator
+        if self.moderator:
+            self.recheck_while_privileged()
         return True
+
+    async def privileged(self) -> bool:
+        return self.moderator
 
     async def disconnect(self, code):
         if self.room is None:
@@ -285,7 +319,8 @@ class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
 
     async def on_peer_concern(self, frame):
         message_id = frame.get("message_id")
-        await room_limits().check("concern", self.user)
+        if not await db(escalation.concern_already_raised)(self.user, self.room, message_id):
+            await room_limits().check("concern", self.user)
         prepared = await db(lambda: notify.prepare(escalation.report_concern(self.user, self.room, message_id)))()
         await self.send(text_data=events.frame(
             "concern.received", message_id=message_id,
@@ -415,9 +450,11 @@ class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
 
     # --- peers: report, mute for yourself, leave ------------------------------------------
     async def on_message_report(self, frame):
-        await room_limits().check("report", self.user)
-        made, new = await db(moderation.report)(
-            self.user, self.room, frame.get("message_id"), frame.get("reason"), frame.get("note"))
+        said = (self.user, self.room, frame.get("message_id"), frame.get("reason"), frame.get("note"))
+        made, new = await db(moderation.repeated_report)(*said), False
+        if made is None:  # the same report again is answered, and costs nothing against the rate
+            await room_limits().check("report", self.user)
+            made, new = await db(moderation.report)(*said)
         await self.send(text_data=events.frame(
             "report.received", message_id=made.message_id,
             text="Thanks for telling us. A facilitator will look at it."))

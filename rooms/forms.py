@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from . import lookalikes
 from .models import User
@@ -28,7 +29,8 @@ class SignupForm(UserCreationForm):
         if lookalikes.mixes_lookalike_scripts(value):
             raise ValidationError("Please keep to one alphabet: this name mixes letters that look alike "
                                   "but come from different alphabets.", code="mixed_scripts")
-        if User.objects.filter(skeleton=lookalikes.skeleton(value)).exists():
+        as_written, in_capitals = lookalikes.keys(value)
+        if User.objects.filter(Q(skeleton=as_written) | Q(skeleton_capitals=in_capitals)).exists():
             raise ValidationError("That pseudonym is taken, or looks too much like one that is.", code="unique")
 
 

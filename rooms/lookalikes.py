@@ -6,10 +6,11 @@ is Unicode's confusables.txt as the confusable_homoglyphs package ships it; uppe
 are folded together after the mapping. A skeleton is a key for comparing, never shown to anyone.
 """
 
+import hashlib
 import unicodedata
 from functools import cache
 
-from confusable_homoglyphs import confusables
+from confusable_homoglyphs import categories, confusables
 
 # Letters (and one symbol) that draw nothing: the Hangul fillers and the blank braille pattern.
 # Unicode lists them as Default_Ignorable or blank, but they are category Lo/So, so \w accepts them.
@@ -57,6 +58,21 @@ def skeleton(name: str) -> str:
     return mapped(mapped(unicodedata.normalize("NFKC", name)))
 
 
+def keys(name: str) -> tuple[str, str]:
+    """What sign-up compares, short enough for an indexed column whatever the name: the
+    skeleton's digest as written, and in capitals (a lower-case l reads as a capital I there, so
+    "KlM" passes for "kim"; Cyrillic capitals and small letters map to different prototypes)."""
+    return tuple(hashlib.sha256(skeleton(form).encode()).hexdigest() for form in (name, name.upper()))
+
+
+# Scripts that are written together: TR39's "highly restrictive" sets (Japanese, Chinese, Korean).
+WRITTEN_TOGETHER = [{"LATIN", "HAN", "HIRAGANA", "KATAKANA"}, {"LATIN", "HAN", "BOPOMOFO"}, {"LATIN", "HAN", "HANGUL"}]
+
+
 def mixes_lookalike_scripts(name: str) -> bool:
-    """Latin letters beside Cyrillic or Greek ones that look like Latin letters ("mаple")."""
+    """Letters from scripts that are not written together, where one looks like another's
+    ("mаple", Cyrillic а among Latin letters). 田中さん (Han and Hiragana) is one writing system."""
+    scripts = categories.unique_aliases(name) - {"COMMON"}
+    if any(scripts <= allowed for allowed in WRITTEN_TOGETHER):
+        return False
     return bool(confusables.is_dangerous(name))

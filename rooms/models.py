@@ -36,14 +36,15 @@ class User(AbstractUser):
     )
     email = models.EmailField("e-mail (optional)", blank=True)
     country = CountryField(blank=True, help_text="Used to show the right hotline.")
-    # The pseudonym's look-alike key (rooms/lookalikes.py): sign-up refuses a name whose key is taken.
-    skeleton = models.CharField(max_length=200, db_index=True, editable=False, default="")
+    # The pseudonym's look-alike keys (rooms/lookalikes.py): sign-up refuses a name whose key is taken.
+    skeleton = models.CharField(max_length=64, db_index=True, editable=False, default="")
+    skeleton_capitals = models.CharField(max_length=64, db_index=True, editable=False, default="")
 
     def save(self, *args, **kwargs):
-        self.skeleton = lookalikes.skeleton(self.username)
+        self.skeleton, self.skeleton_capitals = lookalikes.keys(self.username)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "username" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "skeleton"}
+            kwargs["update_fields"] = {*update_fields, "skeleton", "skeleton_capitals"}
         super().save(*args, **kwargs)
 
     @cached_property

@@ -44,14 +44,18 @@ def _message_in(room: Room, message_id) -> Message:
     return message
 
 
-def _person(user_id, actor: User) -> User:
+def _other_id(user_id, actor: User) -> int:
     if isinstance(user_id, bool) or not isinstance(user_id, int):
         raise ChatError("invalid_user_id", "user_id must be a whole number.")
-    person = User.objects.filter(pk=user_id).first()
+    if user_id == actor.pk:
+        raise ChatError("not_yourself", "You cannot do that to yourself.")
+    return user_id
+
+
+def _person(user_id, actor: User) -> User:
+    person = User.objects.filter(pk=_other_id(user_id, actor)).first()
     if person is None:
         raise ChatError("user_not_found", "There is no such person.")
-    if person.pk == actor.pk:
-        raise ChatError("not_yourself", "You cannot do that to yourself.")
     return person
 
 
@@ -229,16 +233,24 @@ def pin(actor: User, room: Room, message_id) -> Room:
 
 # --- peers ----------------------------------------------------------------------------------------
 @transaction.atomic
+def repeated_report(reporter: User, room: Room, message_id, reason, note=None) -> Report | None:
+    """The reporter's open report of this message in these words, if they sent it already: the
+    same report again adds nothing for facilitators (a new reason or note is a new report)."""
+    if isinstance(message_id, bool) or not isinstance(message_id, int) or not isinstance(note or "", str):
+        return None
+    return Report.objects.filter(message_id=message_id, message__room=room, reporter=reporter, reason=reason,
+                                 note=(note or "").strip(), closed_at__isnull=True).first()
+
+
 def report(reporter: User, room: Room, message_id, reason, note=None) -> tuple[Report, bool]:
-    """(the report, whether it is new): reporting a message again while your report of it is
-    open adds nothing for facilitators to read twice."""
+    """(the report, whether it is new)."""
     if reason not in Report.Reason.values:
         raise ChatError("invalid_reason", f"reason must be one of: {', '.join(Report.Reason.values)}.")
     note = _check_reason(note)
     message = _message_in(room, message_id)
     if message.author_id == reporter.pk:
         raise ChatError("own_message", "You cannot report your own message.")
-    already = Report.objects.filter(message=message, reporter=reporter, closed_at__isnull=True).first()
+    already = repeated_report(reporter, room, message_id, reason, note)
     if already is not None:
         return already, False
     made = Report.objects.create(message=message, reporter=reporter, reason=reason, note=note,
@@ -266,10 +278,7 @@ def close_report(actor: User, report_id) -> Report:
 def set_mute(user: User, other_id, muted) -> int:
     """Mute someone for yourself. Answered alike whether or not the id is anyone's, so a peer
     cannot probe which accounts exist; an id that is nobody's mutes nothing."""
-    if isinstance(other_id, bool) or not isinstance(other_id, int):
-        raise ChatError("invalid_user_id", "user_id must be a whole number.")
-    if other_id == user.pk:
-        raise ChatError("not_yourself", "You cannot do that to yourself.")
+    _other_id(other_id, user)
     if not isinstance(muted, bool):
         raise ChatError("invalid_muted", "muted must be true or false.")
     if not muted:

@@ -3,12 +3,10 @@
 What stays after an account is deleted, and why, is written up in docs/privacy.md.
 """
 
-import json
 from datetime import timedelta
 
 from axes.models import AccessAttempt, AccessLog
 from django.db import transaction
-from django.db.models import Q
 
 from .clock import clock
 from .models import Membership, Message, PersonalMute, Report, Room, Sanction, User
@@ -71,8 +69,9 @@ def export_user_data(user: User) -> dict:
 def delete_account(user: User) -> None:
     """Delete the account; its messages stay in their rooms under the shared former-member
     name, and alerts stay for the safety record with no link to the person."""
-    from escalation.models import Alert, Notification
+    from escalation.models import Alert
     from escalation.services import log
+    from escalation.watchdog import forget_outbox_rows_of
 
     if user.username == FORMER_MEMBER:
         raise ValueError("The former-member account holds deleted people's messages.")
@@ -80,10 +79,7 @@ def delete_account(user: User) -> None:
     Message.objects.filter(author=user).update(author=sentinel)
     for alert in Alert.objects.filter(subject=user):
         log(alert, "subject_account_deleted", None)
-    # Outbox frames not yet expired: those about the person, and those that show their words as
-    # context of someone else's alert (every payload names an author by "name").
-    named = '"name":' + json.dumps(user.username, ensure_ascii=False)
-    Notification.objects.filter(Q(alert__subject=user) | Q(person=user) | Q(text__contains=named)).delete()
+    forget_outbox_rows_of(user)  # frames not yet expired that are about them or quote them
     # Support rooms are named after the person they were opened for.
     Room.objects.filter(support_for__subject=user).update(name="Private support (former member)")
     AccessAttempt.objects.filter(username=user.username).delete()

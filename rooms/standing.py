@@ -10,6 +10,7 @@ Privileged frames (moderation, the console's actions) read the standing again th
 notice lost while the channel layer was down cannot leave a power behind.
 """
 
+import asyncio
 import hashlib
 import logging
 from importlib import import_module
@@ -30,6 +31,7 @@ from .models import User
 log = logging.getLogger(__name__)
 
 CLOSE_SIGNED_OUT = 4401  # as a handshake without a sign-in is refused
+SEND_SECONDS = 2
 SIGNED_OUT = "You are signed out on this device. Sign in again to carry on."
 DELETED = "This account has been deleted."
 
@@ -66,15 +68,15 @@ def tell(user_ids, signed_out_session: str | None = None) -> None:
     if signed_out_session is not None:
         event["signed_out"] = session_tag(signed_out_session)
 
-    def send():
-        group_send = async_to_sync(get_channel_layer().group_send)
+    async def send():
+        layer = get_channel_layer()
         for user_id in ids:
-            try:
-                group_send(account_group(user_id), event)
-            except Exception:  # the change is stored; privileged frames check it again
+            try:  # bounded: a Redis that hangs must not hang a sign-out or an admin's save
+                await asyncio.wait_for(layer.group_send(account_group(user_id), event), SEND_SECONDS)
+            except Exception:  # the change is stored; privileged sockets check it again on their own
                 log.warning("could not tell user %s's open sockets of an account change", user_id)
 
-    transaction.on_commit(send)
+    transaction.on_commit(async_to_sync(send))
 
 
 @receiver(user_logged_out)
@@ -82,12 +84,13 @@ def _signed_out(sender, request, user, **kwargs):
     # Sent before Django flushes the session, so the sockets cannot yet see it gone: the notice
     # names the session that is ending instead.
     if user is not None and user.pk is not None:  # a deleted account is told by _account_deleted
-        tell([user.pk], signed_out_session=request.session.session_key)
+        session = getattr(request, "session", None)  # channels.auth.logout sends no request
+        tell([user.pk], signed_out_session=session.session_key if session is not None else None)
 
 
 @receiver(post_save, sender=User)
-def _account_saved(sender, instance, created, update_fields=None, **kwargs):
-    if created or (update_fields is not None and set(update_fields) <= {"last_login"}):
+def _account_saved(sender, instance, created, update_fields=None, raw=False, **kwargs):
+    if created or raw or (update_fields is not None and set(update_fields) <= {"last_login"}):
         return  # a sign-in stamps last_login: nothing about an open socket changes
     tell([instance.pk])
 

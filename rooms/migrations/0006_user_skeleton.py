@@ -1,12 +1,13 @@
 from django.db import migrations, models
 
 
-def fill_skeletons(apps, schema_editor):
-    from rooms.lookalikes import skeleton
+def fill_keys(apps, schema_editor):
+    from rooms.lookalikes import keys
 
     User = apps.get_model("rooms", "User")
     for user in User.objects.only("pk", "username").iterator():
-        User.objects.filter(pk=user.pk).update(skeleton=skeleton(user.username))
+        as_written, in_capitals = keys(user.username)
+        User.objects.filter(pk=user.pk).update(skeleton=as_written, skeleton_capitals=in_capitals)
 
 
 class Migration(migrations.Migration):
@@ -16,7 +17,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="user",
             name="skeleton",
-            field=models.CharField(db_index=True, default="", editable=False, max_length=200),
+            field=models.CharField(db_index=True, default="", editable=False, max_length=64),
         ),
-        migrations.RunPython(fill_skeletons, migrations.RunPython.noop),
+        migrations.AddField(
+            model_name="user",
+            name="skeleton_capitals",
+            field=models.CharField(db_index=True, default="", editable=False, max_length=64),
+        ),
+        migrations.RunPython(fill_keys, migrations.RunPython.noop),
     ]

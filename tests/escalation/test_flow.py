@@ -217,17 +217,25 @@ async def test_acknowledge_step_in_and_resolve_are_in_the_consoles_audit_log(ali
     await console.disconnect()
 
 
-async def test_help_asked_with_nobody_on_duty_says_so_and_puts_the_hotline_first(alice, maple, anxiety, hotlines):
+async def test_help_asked_with_nobody_on_duty_says_so_and_puts_the_hotline_first(alice, bob, maple, anxiety, hotlines):
     console, connected = await open_socket("/ws/facilitator/", maple)  # open, but off duty
     await receive(console, "console.state")
     a = await in_room(alice)
     await send(a, type="help.request")
     answer = (await receive(a, "help.requested"))["text"]
-    assert "No facilitator is on duty right now" in answer and "asked to join you" not in answer
+    assert "No facilitator is on duty right now, so we have alerted the team" in answer
     assert (await receive(a, "support.offer"))["hotlines"]
     assert (await receive(console, "alert.new"))["alert"]["source"] == "self_referral"  # still told
-    await a.disconnect()
     await console.disconnect()
+
+    # Nobody at all to reach (no console open, nothing out of band): the page says only what is true.
+    other = await in_room(bob)
+    await send(other, type="help.request")
+    answer = (await receive(other, "help.requested"))["text"]
+    assert "No facilitator is on duty right now. If you might be in danger" in answer
+    assert "alerted" not in answer
+    await a.disconnect()
+    await other.disconnect()
 
 
 async def test_peer_concern_reports_the_message_and_its_author(alice, bob, maple, anxiety, grief, hotlines):

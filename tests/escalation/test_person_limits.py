@@ -59,15 +59,15 @@ async def test_concerns_about_one_message_tell_the_console_once_and_a_flood_is_r
     b = await in_room(bob)
     first, *others = await messages_by(alice, anxiety, 11)
 
-    for _ in range(5):
+    for _ in range(5):  # the same concern again: answered, told once, and not counted
         await send(b, type="peer.concern", message_id=first)
         await receive(b, "concern.received")
     assert (await types_within(console, 1.0)).count("alert.new") == 1
 
-    for message_id in others[:5]:
+    for message_id in others[:9]:  # ten concerns in all
         await send(b, type="peer.concern", message_id=message_id)
         await receive(b, "concern.received")
-    await send(b, type="peer.concern", message_id=others[5])
+    await send(b, type="peer.concern", message_id=others[9])
     refusal = await receive(b, "error")
     assert refusal["code"] == "too_many_concerns"
     assert "emergency number" in refusal["detail"] and "send another in" in refusal["detail"]
@@ -82,18 +82,22 @@ async def test_reporting_one_message_again_adds_nothing_and_a_flood_of_reports_i
     b = await in_room(bob)
     ids = await messages_by(alice, anxiety, 11)
 
-    for _ in range(3):
+    for _ in range(3):  # the same report again: answered, and nothing new for facilitators
         await send(b, type="message.report", message_id=ids[0], reason="spam")
         await receive(b, "report.received")
     assert (await types_within(console, 1.0)).count("report.new") == 1
     assert await db(Report.objects.count)() == 1
+    # Reported again in other words: new for facilitators to read.
+    await send(b, type="message.report", message_id=ids[0], reason="unsafe", note="they said they have pills")
+    await receive(b, "report.received")
+    assert (await receive(console, "report.new"))["report"]["note"] == "they said they have pills"
 
-    for message_id in ids[1:8]:  # ten reports in all, the repeats counted
+    for message_id in ids[1:9]:  # ten reports in all
         await send(b, type="message.report", message_id=message_id, reason="spam")
         await receive(b, "report.received")
-    await send(b, type="message.report", message_id=ids[8], reason="spam")
+    await send(b, type="message.report", message_id=ids[9], reason="spam")
     assert (await receive(b, "error"))["code"] == "too_many_reports"
-    assert await db(Report.objects.count)() == 8
+    assert await db(Report.objects.count)() == 10
     await b.disconnect()
     await console.disconnect()
 

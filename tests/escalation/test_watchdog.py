@@ -190,7 +190,7 @@ async def test_the_outbox_goes_on_reaching_consoles_after_the_console_that_start
 
 
 @pytest.mark.django_db
-def test_out_of_band_with_no_channel_configured_is_not_recorded_as_sent(alice, anxiety, settings, caplog):
+def test_out_of_band_with_no_channel_configured_is_not_recorded_as_sent(alice, anxiety, settings, caplog, frozen):
     settings.ESCALATION = {**settings.ESCALATION, "ONCALL_EMAIL": "", "WEBHOOK_URL": ""}
     alert = crisis(alice, anxiety)  # nobody on duty: due at once
 
@@ -200,4 +200,8 @@ def test_out_of_band_with_no_channel_configured_is_not_recorded_as_sent(alice, a
     assert alert.out_of_band_at is None and not alert.out_of_band_due
     assert list(alert.events.values_list("kind", flat=True)) == ["created", "out_of_band_unconfigured"]
     assert "no ONCALL_EMAIL or WEBHOOK_URL" in caplog.text
-    assert watchdog.tick()["out_of_band"] == 0  # not tried again and again
+    for _ in range(3):  # re-sent again and again, still unanswered: recorded once
+        frozen(121)
+        watchdog.tick()
+    kinds = list(alert.events.values_list("kind", flat=True))
+    assert kinds.count("renotified") == 3 and kinds.count("out_of_band_unconfigured") == 1

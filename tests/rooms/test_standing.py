@@ -143,3 +143,22 @@ def test_a_console_left_open_after_a_demotion_hears_no_alerts(maple, make_user):
     assert audience.online_facilitators() == {oak.pk}
     assert audience.on_duty_facilitators().keys() == {oak.pk}
     assert audience.all_facilitators() == {oak.pk}
+
+
+async def test_a_socket_at_the_cap_keeps_its_place_when_its_standing_is_read_again(maple, alice, anxiety, settings):
+    settings.CHAT = {**settings.CHAT, "SOCKETS_PER_PERSON": 1}
+    room, _ = await open_socket("/ws/rooms/anxiety/", maple)
+    await receive(room, "room.state")
+    await send(room, type="mod.timeout", user_id=alice.pk, seconds=60)  # each mod frame re-reads standing
+    assert (await receive(room, "mod.done"))["action"] == "timeout"
+    await room.disconnect()
+
+
+async def test_a_console_that_only_listens_ends_on_its_own_after_a_lost_notice(maple, settings):
+    settings.CHAT = {**settings.CHAT, "STANDING_RECHECK_SECONDS": 0.2}
+    console, _ = await open_socket("/ws/facilitator/", maple)
+    await receive(console, "console.state")
+
+    await db(lambda: User.groups.through.objects.filter(user_id=maple.pk).delete())()  # no notice
+
+    assert (await ended(console))[1] == 4403

@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from rooms.models import Membership, Room, User
@@ -31,7 +32,7 @@ def test_signup_refuses_bad_pseudonyms(client, name):
 
 def test_pseudonyms_are_unique_whatever_the_case(client, alice):
     response = signup(client, username="ALICE")
-    assert "That pseudonym is taken." in response.context["form"].errors["username"]
+    assert "That pseudonym is taken" in " ".join(response.context["form"].errors["username"])
 
 
 @pytest.mark.parametrize("name, why", [
@@ -42,24 +43,35 @@ def test_pseudonyms_are_unique_whatever_the_case(client, alice):
     ("\u041c\u0410\u0420\u0406\u0415", "looks too much like"),  # all Cyrillic capitals: МАРІЕ
     ("\u3164\u3164", "2 characters that show"),  # Hangul fillers
     ("a\u3164\u3164", "2 characters that show"),
+    ("KlM", "looks too much like"),           # small L for capital i: KIM, beside kim
+    ("\u0411\u041e\u0420\u0418\u0421", "looks too much like"),  # БОРИС beside борис
+    ("\ufdfa" * 32, None),                   # one character that expands to 18: the key still fits
 ])
 def test_signup_refuses_names_that_pass_for_someone_else_or_show_nothing(client, maple, make_user, name, why):
     make_user("river")
+    make_user("kim")
+    make_user("\u0431\u043e\u0440\u0438\u0441")
+    if why is None:  # not a look-alike of anyone: taken, and its own key blocks a copy
+        assert signup(client, username=name).status_code == 302
+        assert "looks too much like" in " ".join(signup(Client(), username=name).context["form"].errors["username"])
+        return
     response = signup(client, username=name)
     assert response.status_code == 200 and not User.objects.filter(username=name).exists()
     assert why in " ".join(response.context["form"].errors["username"])
 
 
-@pytest.mark.parametrize("name", ["Jos\u00e9", "\u043c\u0430\u0448\u0430", "maplewood", "\u5c0f\u6797"])
+@pytest.mark.parametrize("name", ["Jos\u00e9", "\u043c\u0430\u0448\u0430", "maplewood", "\u5c0f\u6797",
+                                  "\u7530\u4e2d\u3055\u3093", "\uae40\ubbfc\uc900"])  # 田中さん, 김민준
 def test_signup_takes_names_in_any_one_alphabet(client, maple, name):
     assert signup(client, username=name).status_code == 302
     assert User.objects.filter(username=name).exists()
 
 
 def test_every_saved_account_carries_the_key_of_its_name(maple):
-    from rooms.lookalikes import skeleton
+    from rooms.lookalikes import keys
 
-    assert User.objects.get(pk=maple.pk).skeleton == skeleton("m\u0430pIe")
+    user = User.objects.get(pk=maple.pk)
+    assert (user.skeleton, user.skeleton_capitals) == keys("m\u0430pIe")
 
 
 def test_signup_requires_a_country(client):
