@@ -42,9 +42,14 @@ def alert_payload(alert: Alert) -> dict:
 
 def context(message: Message) -> list[Message]:
     """The messages around the flagged one, oldest first, so a facilitator reads it in place."""
-    around = Message.objects.filter(room_id=message.room_id).select_related("author", "room")
-    before = list(around.filter(seq__lt=message.seq).order_by("-seq")[:CONTEXT_BEFORE])
-    after = list(around.filter(seq__gt=message.seq).order_by("seq")[:CONTEXT_AFTER])
+    around = Message.objects.filter(room_id=message.room_id, seq__isnull=False).select_related("author", "room")
+    if message.seq is None:  # held for review: placed by when it was written
+        before = around.filter(created_at__lte=message.created_at).exclude(pk=message.pk)
+        after = around.filter(created_at__gt=message.created_at)
+    else:
+        before, after = around.filter(seq__lt=message.seq), around.filter(seq__gt=message.seq)
+    before = list(before.order_by("-seq")[:CONTEXT_BEFORE])
+    after = list(after.order_by("seq")[:CONTEXT_AFTER])
     return [*reversed(before), message, *after]
 
 

@@ -369,8 +369,11 @@ class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
         await self._room_event("message.hidden", id=message.pk, seq=message.seq)
 
     async def on_mod_restore(self, frame):
-        message = await db(moderation.restore_message)(self.user, self.room, frame.get("message_id"))
-        await self._room_event("message.restored", message=await db(events.message_payload)(message))
+        message, was_held = await db(moderation.restore_message)(self.user, self.room, frame.get("message_id"))
+        if was_held:  # new to peers, at the room's next seq; those who saw it held swap it in
+            await fanout().publish(self.room.group_name, {"type": "chat.frame", "text": events.message_new(message)})
+        else:
+            await self._room_event("message.restored", message=await db(events.message_payload)(message))
 
     async def on_mod_timeout(self, frame):
         sanction = await db(moderation.time_out)(

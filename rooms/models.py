@@ -120,7 +120,10 @@ class Membership(models.Model):
 
 class Message(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="messages")
-    seq = models.PositiveBigIntegerField()
+    # The room's order, gapless for everyone who can see the room. A message held for review has
+    # none until a facilitator restores it: a seq taken and never shown would tell peers that
+    # something was held, and typing just before would tell them whose (docs/escalation.md).
+    seq = models.PositiveBigIntegerField(null=True, blank=True)
     author = models.ForeignKey(User, on_delete=models.CASCADE, related_name="messages")
     author_role = models.CharField(max_length=16, choices=Role.choices, default=Role.PEER)
     client_id = models.UUIDField(default=uuid.uuid4)

@@ -121,14 +121,21 @@ def hide_message(actor: User, room: Room, message_id, reason=None) -> Message:
 
 
 @transaction.atomic
-def restore_message(actor: User, room: Room, message_id) -> Message:
+def restore_message(actor: User, room: Room, message_id) -> tuple[Message, bool]:
+    """(the message, whether it was held until now): a held message takes the room's next seq
+    as it is shown, so peers see a new message where it lands, never a gap where it was held."""
+    from .sql import reserve_seqs
+
     check_moderator(actor)
     message = _message_in(room, message_id)
+    was_held = message.seq is None
     if message.hidden_at is not None:
         message.hidden_at, message.hidden_by = None, None
-        message.save(update_fields=["hidden_at", "hidden_by"])
+        if was_held:
+            message.seq = reserve_seqs(room.pk, 1)
+        message.save(update_fields=["hidden_at", "hidden_by", "seq"])
         audit(actor, "restore", target=message.author, room=room, message=message)
-    return message
+    return message, was_held
 
 
 # --- people ---------------------------------------------------------------------------------------

@@ -21,7 +21,11 @@ def _messages(room: Room, viewer: User):
 
 
 def recent_messages(room: Room, limit: int, viewer: User) -> list[Message]:
-    return list(reversed(_messages(room, viewer).order_by("-seq")[:limit]))
+    """The last `limit` messages in the room's order, then any held for review that this viewer
+    may see (they have no seq yet: ranged pages and replays never hold them)."""
+    found = _messages(room, viewer)
+    shown = list(reversed(found.filter(seq__isnull=False).order_by("-seq")[:limit]))
+    return shown + list(found.filter(seq__isnull=True).order_by("created_at", "pk"))
 
 
 def messages_before(room: Room, before: int, limit: int, viewer: User) -> tuple[list[Message], bool]:

@@ -112,14 +112,14 @@ def _store(drafts: list[Draft], screened: list[Screened], stored: dict) -> list[
     messages = {}
     now = clock.now()
     for room_id, indices in fresh_by_room.items():
-        last = sql.reserve_seqs(room_id, len(indices))
-        for offset, i in enumerate(indices, start=last - len(indices) + 1):
+        held = {i for i in indices if drafts[i].room.hold_imminent and screened[i].assessment.level >= Level.IMMINENT}
+        shown = [i for i in indices if i not in held]
+        seqs = dict(zip(shown, range(sql.reserve_seqs(room_id, len(shown)) - len(shown) + 1, 10**18))) if shown else {}
+        for i in indices:
             d = drafts[i]
-            level = screened[i].assessment.level
-            held = d.room.hold_imminent and level >= Level.IMMINENT
-            messages[i] = Message(room=d.room, seq=offset, author=d.author, author_role=d.author.role,
-                                  client_id=d.client_id, body=d.body, risk_level=level.value,
-                                  created_at=now, hidden_at=now if held else None)
+            messages[i] = Message(room=d.room, seq=seqs.get(i), author=d.author, author_role=d.author.role,
+                                  client_id=d.client_id, body=d.body, risk_level=screened[i].assessment.level.value,
+                                  created_at=now, hidden_at=now if i in held else None)
     sql.insert_messages(list(messages.values()))
     for i, message in messages.items():
         if message.hidden_at is not None:

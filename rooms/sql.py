@@ -37,13 +37,14 @@ def insert_messages(messages: list[Message]) -> None:
     for message in messages:
         for field in fields:
             values.append(field.get_db_prep_save(getattr(message, field.attname), connection))
-    pk, room, seq = (quote(Message._meta.get_field(n).column) for n in ("id", "room", "seq"))
+    pk, author, client_id = (quote(Message._meta.get_field(n).column) for n in ("id", "author", "client_id"))
+    as_uuid = Message._meta.get_field("client_id").to_python  # SQLite returns hex text, PostgreSQL a UUID
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {quote(Message._meta.db_table)} ({columns}) VALUES "
-                       f"{', '.join([row] * len(messages))} RETURNING {pk}, {room}, {seq}", values)
-        ids = {(room_id, seq_value): pk_value for pk_value, room_id, seq_value in cursor.fetchall()}
-    for message in messages:  # matched on (room, seq): RETURNING promises no row order
-        message.pk = ids[(message.room_id, message.seq)]
+                       f"{', '.join([row] * len(messages))} RETURNING {pk}, {author}, {client_id}", values)
+        ids = {(author_id, as_uuid(cid)): pk_value for pk_value, author_id, cid in cursor.fetchall()}
+    for message in messages:  # matched on (author, client_id), unique: RETURNING promises no row order
+        message.pk = ids[(message.author_id, as_uuid(message.client_id))]
         message._state.adding = False
 
 

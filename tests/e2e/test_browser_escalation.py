@@ -124,3 +124,35 @@ def test_the_console_shows_the_second_readers_word_and_when_it_is_offline(embedd
     worker.kill()
     expect(banner).to_be_visible(timeout=20_000)
     expect(banner).to_contain_text("Last seen")
+
+
+def test_a_held_message_leaves_no_trace_for_peers_until_it_is_restored(embedded_site, signed_in_page):
+    embedded_site.manage("shell", "-v0", "-c",
+                         "from rooms.models import Room; Room.objects.filter(slug='anxiety').update(hold_imminent=True)")
+    base = f"http://127.0.0.1:{embedded_site.start_daphne()}"
+    river = signed_in_page(base, "river", "demo-river-pass", viewport={"width": 390, "height": 844})
+    sky = signed_in_page(base, "sky", "demo-sky-pass")
+    maple = signed_in_page(base, "maple", "demo-maple-pass")
+    for page in (river, sky, maple):
+        page.goto("/rooms/anxiety/")
+        expect(page.locator("#status")).to_have_text("Connected")
+
+    river.fill("#body", "I am going to jump off the bridge tonight")
+    river.keyboard.press("Enter")
+    own = river.locator("#messages li", has_text="jump off the bridge")
+    expect(own.locator(".held-note")).to_contain_text("Only you and the facilitators")
+    held = maple.locator("#messages li", has_text="jump off the bridge")
+    expect(held).to_have_class("message hidden-msg")
+    sky.fill("#body", "evening all")
+    sky.keyboard.press("Enter")
+    expect(river.locator("#messages li", has_text="evening all")).to_have_count(1)
+    expect(sky.locator("#messages li")).to_have_count(1)  # nothing of river's, and no gap to fill
+    assert sky.locator("#messages li").first.get_attribute("data-seq") == "1"
+
+    held.locator("summary").click()
+    held.get_by_role("button", name="Restore").click()
+    expect(sky.locator("#messages li").last).to_contain_text("jump off the bridge")
+    assert sky.locator("#messages li").last.get_attribute("data-seq") == "2"
+    expect(own).to_have_count(1)  # the held copy swapped for the restored one, not doubled
+    expect(own.locator(".held-note")).to_have_count(0)
+    expect(river.locator("#messages li").last).to_contain_text("jump off the bridge")

@@ -10,7 +10,7 @@ from django.core import mail
 from escalation import services
 from escalation.models import Alert, AlertEvent
 from rooms.models import Message
-from tests.helpers import PATIENCE, open_socket, receive, send, types_within
+from tests.helpers import PATIENCE, drain, open_socket, receive, send, types_within
 
 pytestmark = pytest.mark.django_db(transaction=True)
 db = sync_to_async
@@ -364,7 +364,7 @@ async def test_a_room_can_hold_imminent_messages_until_a_facilitator_restores_th
         if frame["type"] in ("support.offer", "message.new"):
             got[frame["type"]] = frame
     own = got["message.new"]["message"]
-    assert own["hidden"] is True  # the author sees it, marked as held
+    assert own["hidden"] is True and own["seq"] is None  # the author sees it, held, outside the room's order
     seen_by_facilitator = (await receive(m, "message.new"))["message"]
     assert seen_by_facilitator["id"] == own["id"] and seen_by_facilitator["hidden"] is True
     assert (await receive(console, "alert.new"))["alert"]["level"] == "imminent"
@@ -378,18 +378,24 @@ async def test_a_room_can_hold_imminent_messages_until_a_facilitator_restores_th
         again, _ = await open_socket("/ws/rooms/anxiety/", person)
         history = (await receive(again, "room.state"))["history"]
         assert [(m["id"], m.get("hidden")) for m in history] == expected
-        await send(again, type="history.fetch", before=100)
-        assert [m["id"] for m in (await receive(again, "history"))["messages"]] == [i for i, _ in expected]
+        await send(again, type="history.fetch", before=100)  # pages hold the room's order only
+        assert (await receive(again, "history"))["messages"] == []
         await again.disconnect()
 
-    # A calm message in the same room is not held.
+    # A calm message in the same room is not held, and takes seq 1: no gap tells a peer that
+    # something was held, nor (with the typing just before) whose it was.
     await say(a, "thanks for being here")
-    assert (await receive(b, "message.new"))["message"]["body"] == "thanks for being here"
+    calm = (await receive(b, "message.new"))["message"]
+    assert (calm["body"], calm["seq"]) == ("thanks for being here", 1)
 
     await send(m, type="mod.restore", message_id=own["id"])
-    restored = (await receive(b, "message.restored"))["message"]
-    assert restored["id"] == own["id"] and "hidden" not in restored
-    for socket in (a, b, m, console):
+    restored = (await receive(b, "message.new"))["message"]  # new to peers, at the next seq
+    assert (restored["id"], restored["seq"]) == (own["id"], 2) and "hidden" not in restored
+    swapped = [f["message"] for f in await drain(a, 1.0) if f["type"] == "message.new"]
+    assert [(x["id"], x["seq"]) for x in swapped if x["id"] == own["id"]] == [(own["id"], 2)]
+    again, _ = await open_socket("/ws/rooms/anxiety/", bob)
+    assert [x["seq"] for x in (await receive(again, "room.state"))["history"]] == [1, 2]
+    for socket in (a, b, m, console, again):
         await socket.disconnect()
 
 

@@ -135,20 +135,25 @@ function isNearBottom() {
 }
 
 function insertMessage(m) {
-  if (list.querySelector(`li[data-seq="${m.seq}"]`)) return;
+  // A message held for review has no seq (only its author and facilitators get it) until it is
+  // restored, when it comes again with the room's next seq and takes its place in the order.
+  const held = messageItem(m.id);
+  if (held && !held.dataset.seq && m.seq) held.remove();
+  else if (m.seq ? list.querySelector(`li[data-seq="${m.seq}"]`) : held) return;
   const pending = list.querySelector(`li.pending[data-client-id="${CSS.escape(m.client_id)}"]`);
   if (pending) pending.remove();
   outbox.delete(m.client_id);
   const stick = isNearBottom();
   const el = messageElement(m);
   // Keep seq order even when a replay or gap fill arrives after newer messages.
-  const after = [...list.querySelectorAll("li[data-seq]")].find((li) => Number(li.dataset.seq) > m.seq);
+  const after = m.seq && [...list.querySelectorAll("li[data-seq]")].find((li) => Number(li.dataset.seq) > m.seq);
   list.insertBefore(el, after || list.querySelector("li.pending"));
-  if (firstSeq === null || m.seq < firstSeq) firstSeq = m.seq;
+  if (m.seq && (firstSeq === null || m.seq < firstSeq)) firstSeq = m.seq;
   if (stick) scroller.scrollTop = scroller.scrollHeight;
 }
 
 function receiveMessage(m) {
+  if (!m.seq) { insertMessage(m); return; } // held for review: outside the room's order
   if (lastSeq > 0 && m.seq > lastSeq + 1 && !gapFetchPending) {
     gapFetchPending = true; // the reply fills the gap and moves lastSeq on
     socket.send({ type: "history.fetch", after: lastSeq, limit: 100 });
