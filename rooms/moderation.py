@@ -283,16 +283,23 @@ def close_report(actor: User, report_id) -> Report:
 
 
 def set_mute(user: User, other_id, muted) -> int:
-    """Mute someone for yourself. Answered alike whether or not the id is anyone's, so a peer
-    cannot probe which accounts exist; an id that is nobody's mutes nothing."""
+    """Mute someone for yourself: someone in, or with messages in, a room you are in (the only
+    people whose messages you see). Any other id is answered alike and mutes nothing, so neither the answer nor the
+    muted list of a later room.state tells a peer which accounts exist."""
     _other_id(other_id, user)
     if not isinstance(muted, bool):
         raise ChatError("invalid_muted", "muted must be true or false.")
     if not muted:
         PersonalMute.objects.filter(user=user, muted_id=other_id).delete()
-    elif User.objects.filter(pk=other_id).exists():
+    elif _seen_by(user, other_id):
         PersonalMute.objects.get_or_create(user=user, muted_id=other_id)
     return other_id
+
+
+def _seen_by(user: User, other_id: int) -> bool:
+    rooms = Membership.objects.filter(user=user).values("room")
+    return (Membership.objects.filter(user_id=other_id, room__in=rooms).exists()
+            or Message.objects.filter(author_id=other_id, room__in=rooms).exists())
 
 
 def muted_ids(user: User) -> list[int]:

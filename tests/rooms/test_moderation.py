@@ -286,6 +286,7 @@ async def test_peer_reports_a_message_with_a_reason(alice, bob, anxiety):
 
 
 async def test_mute_is_personal_and_remembered(alice, bob, anxiety):
+    await joined(bob)
     a, _ = await joined(alice)
     await send(a, type="mute.set", user_id=bob.pk, muted=True)
     assert (await receive(a, "mute"))["muted"] is True
@@ -300,16 +301,21 @@ async def test_mute_is_personal_and_remembered(alice, bob, anxiety):
     await a.disconnect()
 
 
-async def test_muting_answers_alike_whether_or_not_an_id_is_anyones(alice, bob, anxiety):
+async def test_muting_answers_alike_whether_or_not_an_id_is_anyones(alice, bob, make_user, anxiety, grief):
+    from rooms import services as room_services
+
+    stranger = await db(make_user)("stranger")  # exists, but shares no room with alice
+    await db(room_services.enter_room)("grief", stranger)
+    await db(room_services.enter_room)("anxiety", bob)
     a, _ = await joined(alice)
     answers = []
-    for user_id in (bob.pk, bob.pk + 1000):
+    for user_id in (bob.pk, stranger.pk, stranger.pk + 1000):
         await send(a, type="mute.set", user_id=user_id, muted=True)
         frame = await receive(a, "mute")
         answers.append({**frame, "user_id": "?"})
-    assert answers[0] == answers[1] == {"type": "mute", "user_id": "?", "muted": True}
+    assert answers[0] == answers[1] == answers[2] == {"type": "mute", "user_id": "?", "muted": True}
     _, state = await joined(alice)
-    assert state["muted"] == [bob.pk]
+    assert state["muted"] == [bob.pk]  # not the stranger: that would tell alice the account exists
     await a.disconnect()
 
 
