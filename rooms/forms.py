@@ -1,3 +1,5 @@
+import unicodedata
+
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
@@ -24,6 +26,11 @@ class SignupForm(UserCreationForm):
         """Nobody can pass for someone else, a facilitator above all: not by case ("Sam" for
         "sam"), by a letter from another alphabet ("mаple", Cyrillic а) or by a name that shows
         nothing."""
+        limit = User._meta.get_field("username").max_length
+        # The model stores the name after NFKC (AbstractUser.clean), which runs after the length
+        # check on what was typed: "ﷺ" becomes 18 characters, and PostgreSQL refused the row.
+        if len(unicodedata.normalize("NFKC", value)) > limit:
+            raise ValidationError(f"A pseudonym can be at most {limit} characters.", code="max_length")
         if lookalikes.visible_length(value) < 2:
             raise ValidationError("A pseudonym needs at least 2 characters that show.", code="invisible")
         if lookalikes.mixes_lookalike_scripts(value):

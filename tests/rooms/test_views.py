@@ -1,5 +1,4 @@
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from rooms.models import Membership, Room, User
@@ -45,16 +44,12 @@ def test_pseudonyms_are_unique_whatever_the_case(client, alice):
     ("a\u3164\u3164", "2 characters that show"),
     ("KlM", "looks too much like"),           # small L for capital i: KIM, beside kim
     ("\u0411\u041e\u0420\u0418\u0421", "looks too much like"),  # БОРИС beside борис
-    ("\ufdfa" * 32, None),                   # one character that expands to 18: the key still fits
+    ("\ufdfa" * 2, "at most 32 characters"),  # typed as 2, stored after NFKC as 36
 ])
 def test_signup_refuses_names_that_pass_for_someone_else_or_show_nothing(client, maple, make_user, name, why):
     make_user("river")
     make_user("kim")
     make_user("\u0431\u043e\u0440\u0438\u0441")
-    if why is None:  # not a look-alike of anyone: taken, and its own key blocks a copy
-        assert signup(client, username=name).status_code == 302
-        assert "looks too much like" in " ".join(signup(Client(), username=name).context["form"].errors["username"])
-        return
     response = signup(client, username=name)
     assert response.status_code == 200 and not User.objects.filter(username=name).exists()
     assert why in " ".join(response.context["form"].errors["username"])
