@@ -1,6 +1,7 @@
 """The training command rebuilds a head from labelled batches, the same head every time."""
 
 import csv
+import os
 
 import numpy as np
 import pytest
@@ -8,6 +9,11 @@ import pytest
 from escalation.detection import Level, assess, dataset, train
 from escalation.detection.encoder import Encoder
 from escalation.detection.reader import Head, features, level_from, probabilities
+
+# Training reads files and never the database, so `make test` runs it once, in the SQLite pass
+# (it is the suite's slowest test: 46 s).
+pytestmark = pytest.mark.skipif(os.environ.get("DATABASE_URL", "").startswith("postgres"),
+                                reason="reads no database: run in the SQLite pass")
 
 
 @pytest.fixture
