@@ -78,3 +78,16 @@ def account_export(request):
 
 def privacy_notice(request):
     return render(request, "rooms/privacy.html", {"retention_days": settings.CHAT["MESSAGE_RETENTION_DAYS"]})
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """django-axes' answer after too many wrong passwords (AXES_LOCKOUT_CALLABLE): the page says
+    when to try again, and that help needs no sign-in."""
+    from axes.helpers import get_client_username, get_cool_off, get_failure_limit
+
+    cool_off = get_cool_off(request)
+    return render(request, "registration/locked_out.html", {
+        "username": get_client_username(request, credentials) or "",
+        "failure_limit": get_failure_limit(request, credentials),
+        "cooloff_minutes": max(1, round(cool_off.total_seconds() / 60)) if cool_off else None,
+    }, status=429)

@@ -156,3 +156,18 @@ def test_a_held_message_leaves_no_trace_for_peers_until_it_is_restored(embedded_
     expect(own).to_have_count(1)  # the held copy swapped for the restored one, not doubled
     expect(own.locator(".held-note")).to_have_count(0)
     expect(river.locator("#messages li").last).to_contain_text("jump off the bridge")
+
+
+def test_help_is_one_tap_from_the_login_page_on_a_phone(embedded_site, browser):
+    base = f"http://127.0.0.1:{embedded_site.start_daphne()}"
+    context = browser.new_context(base_url=base, viewport={"width": 390, "height": 844}, locale="en-GB")
+    page = context.new_page()
+    page.goto("/login/")
+    page.get_by_role("link", name="Need help now?").click()
+    expect(page).to_have_url(base + "/help/")
+    expect(page.locator("a[href='tel:116123']")).to_be_visible()  # Samaritans, from the browser's en-GB
+    expect(page.locator(".emergency a[href='tel:999']")).to_be_visible()
+    page.select_option("#country", "AU")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("a[href='tel:131114']")).to_be_visible()
+    context.close()
