@@ -87,3 +87,34 @@ def test_cancel_on_a_moderation_prompt_sanctions_nobody(embedded_site, signed_in
     expect(row).not_to_have_class("message hidden-msg")
     assert embedded_site.query("SELECT count(*) FROM rooms_sanction")[0][0] == 0
     assert embedded_site.query("SELECT count(*) FROM rooms_auditentry")[0][0] == 0
+
+
+def test_a_refused_message_says_why_on_its_bubble_and_can_be_retried_or_removed(embedded_site, signed_in_page):
+    base = f"http://127.0.0.1:{embedded_site.start_daphne()}"
+    maple = signed_in_page(base, "maple", "demo-maple-pass")
+    river = signed_in_page(base, "river", "demo-river-pass", viewport={"width": 390, "height": 844})
+    sky = signed_in_page(base, "sky", "demo-sky-pass")
+    for page in (maple, river, sky):
+        page.goto("/rooms/depression/")
+        expect(page.locator("#status")).to_have_text("Connected")
+    maple.click("#lock-btn")
+    expect(river.locator("#room-mode")).to_have_text("This room is read-only for now.")
+
+    for text in ("is anyone around tonight?", "hello?"):
+        river.fill("#body", text)
+        river.keyboard.press("Enter")
+    first = river.locator("#messages li", has_text="is anyone around tonight?")
+    expect(first.locator("time")).to_have_text("Not sent")
+    expect(first.locator(".not-sent")).to_contain_text("read-only")
+    second = river.locator("#messages li", has_text="hello?")
+    expect(second.locator("time")).to_have_text("Not sent")
+    second.get_by_role("button", name="Remove").click()
+    expect(second).to_have_count(0)
+
+    maple.click("#lock-btn")
+    expect(river.locator("#room-mode")).to_be_hidden()
+    first.get_by_role("button", name="Retry").click()
+    expect(sky.locator("#messages li", has_text="is anyone around tonight?")).to_have_count(1)
+    expect(first.locator(".not-sent")).to_have_count(0)
+    expect(river.locator("#messages li", has_text="is anyone around tonight?")).to_have_count(1)
+    expect(sky.locator("#messages li", has_text="hello?")).to_have_count(0)

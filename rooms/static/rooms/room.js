@@ -313,9 +313,33 @@ const handlers = {
     if (f.code === "server_error") { resendLater(f.client_id); return; }
     outbox.delete(f.client_id);
     const pending = list.querySelector(`li.pending[data-client-id="${CSS.escape(f.client_id)}"]`);
-    if (pending) pending.classList.add("failed");
+    if (pending) markNotSent(pending, f.client_id, f.detail);
   },
 };
+
+// A message the server refused (slow mode, a pause, a locked room ...) says so on its own bubble,
+// with why, and lets the person try again or take it away.
+function markNotSent(li, clientId, why) {
+  li.classList.add("failed");
+  li.querySelector("time").textContent = "Not sent";
+  li.querySelector(".not-sent")?.remove();
+  const note = document.createElement("p");
+  note.className = "not-sent";
+  note.append(document.createTextNode(`${why} `));
+  const retry = action("Retry", "retry");
+  const remove = action("Remove", "remove");
+  retry.addEventListener("click", () => {
+    note.remove();
+    li.classList.remove("failed");
+    li.querySelector("time").textContent = "sending…";
+    const body = li.querySelector(".body").textContent;
+    outbox.set(clientId, body);
+    socket.send({ type: "message.send", client_id: clientId, body });
+  });
+  remove.addEventListener("click", () => li.remove());
+  note.append(retry, remove);
+  li.append(note);
+}
 
 const socket = new ReconnectingSocket(
   () => wsUrl(`/ws/rooms/${encodeURIComponent(config.slug)}/`) + (lastSeq ? `?after=${lastSeq}` : ""),
