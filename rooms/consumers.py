@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 db = database_sync_to_async
 
 LOBBY_GROUP = "lobby"
-CLOSE_CODES = {"not_signed_in": 4401, "not_a_member": 4403, "banned": 4403, "room_not_found": 4404,
+CLOSE_CODES = {"not_signed_in": 4401, "not_a_member": 4403, "banned": 4403, "removed": 4403, "room_not_found": 4404,
                "too_many_handshakes": 4429, "too_many_sockets": 4429}
 CLOSE_REMOVED = 4003  # kicked or banned while connected
 # Servers may only send 1000 or 3000-4999 (autobahn refuses 1008 itself): 4008 mirrors 1008.

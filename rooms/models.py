@@ -175,7 +175,7 @@ class Sanction(models.Model):
 
     class Kind(models.TextChoices):
         TIMEOUT = "timeout"  # may read, may not post, until `until`
-        KICK = "kick"  # removed from the room now; may come back (unless it is private)
+        KICK = "kick"  # removed from the room until a facilitator lets them back (lifted)
         BAN = "ban"  # may not enter (room) or use the service at all (no room)
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sanctions")

@@ -84,11 +84,15 @@ def timeout_until(user: User, room: Room):
 def check_can_enter(user: User, room: Room):
     """Refuse someone banned here or everywhere; otherwise the end of their current timeout (or
     None), read in the same query: a handshake needs both."""
-    sanctions = list(active_sanctions(user, room).filter(kind__in=[Sanction.Kind.BAN, Sanction.Kind.TIMEOUT]))
+    sanctions = list(active_sanctions(user, room).filter(kind__in=[Sanction.Kind.BAN, Sanction.Kind.TIMEOUT,
+                                                                    Sanction.Kind.KICK]))
     ban = next((s for s in sanctions if s.kind == Sanction.Kind.BAN), None)
     if ban is not None:
         where = "this room" if ban.room_id else "the service"
         raise ChatError("banned", f"You have been removed from {where}.")
+    if any(s.kind == Sanction.Kind.KICK for s in sanctions):
+        raise ChatError("removed", "A facilitator has asked you to leave this room for now; "
+                                   "they can let you back in. Other rooms are open to you.")
     return max((s.until for s in sanctions if s.until is not None), default=None)
 
 
@@ -157,9 +161,9 @@ def kick(actor: User, room: Room, user_id, reason=None) -> Sanction:
     person = _sanctionable(user_id, actor)
     reason = _check_reason(reason)
     Membership.objects.filter(room=room, user=person).delete()
-    now = clock.now()
+    # Out of this room until a facilitator lets them back (mod.lift kind "kick"): a reload is no way back.
     sanction = Sanction.objects.create(user=person, room=room, kind=Sanction.Kind.KICK, reason=reason,
-                                       until=now, created_by=actor, created_at=now)
+                                       created_by=actor, created_at=clock.now())
     audit(actor, "kick", target=person, room=room, reason=reason)
     return sanction
 
@@ -183,8 +187,8 @@ def ban(actor: User, room: Room, user_id, scope, reason=None) -> Sanction:
 def lift(actor: User, room: Room, user_id, kind, scope="room") -> int:
     check_moderator(actor)
     person = _person(user_id, actor)
-    if kind not in (Sanction.Kind.TIMEOUT, Sanction.Kind.BAN):
-        raise ChatError("invalid_kind", 'kind must be "timeout" or "ban".')
+    if kind not in (Sanction.Kind.TIMEOUT, Sanction.Kind.BAN, Sanction.Kind.KICK):
+        raise ChatError("invalid_kind", 'kind must be "timeout", "ban" or "kick".')
     if scope not in ("room", "service"):
         raise ChatError("invalid_scope", 'scope must be "room" or "service".')
     sanctions = active_sanctions(person, room).filter(kind=kind)

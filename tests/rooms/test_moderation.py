@@ -161,7 +161,9 @@ async def test_lifting_a_timeout_that_does_not_exist_leaves_the_one_that_does(al
     await m.disconnect()
 
 
-async def test_kick_closes_their_sockets_here_only_and_they_may_come_back(alice, maple, anxiety, grief):
+async def test_removal_closes_their_sockets_here_only_and_keeps_them_out_until_let_back(alice, maple, anxiety, grief):
+    from django.test import Client
+
     a, _ = await joined(alice)
     elsewhere, _ = await joined(alice, "grief")
     m, _ = await joined(maple)
@@ -170,10 +172,23 @@ async def test_kick_closes_their_sockets_here_only_and_they_may_come_back(alice,
     closed = await a.receive_output(timeout=PATIENCE)
     assert closed == {"type": "websocket.close", "code": 4003}
     assert "sanction" not in await types_within(elsewhere)
+    assert (await receive(m, "mod.done"))["action"] == "kick"
     _, connected = await open_socket("/ws/rooms/anxiety/", alice)
-    assert connected, "a kick is not a ban"
-    await elsewhere.disconnect()
-    await m.disconnect()
+    assert not connected, "a reload is no way back in"
+
+    def page():
+        client = Client()
+        client.force_login(alice)
+        return client.get("/rooms/anxiety/")
+
+    refused = await db(page)()
+    assert refused.status_code == 403 and "asked you to leave this room" in refused.content.decode()
+    await send(m, type="mod.lift", user_id=alice.pk, kind="kick")
+    assert (await receive(m, "mod.done"))["action"] == "lift"
+    back, connected = await open_socket("/ws/rooms/anxiety/", alice)
+    assert connected, "let back in"
+    for socket in (back, elsewhere, m):
+        await socket.disconnect()
 
 
 async def test_room_ban_refuses_new_handshakes_until_lifted(alice, maple, anxiety, grief):
