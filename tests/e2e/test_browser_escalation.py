@@ -141,6 +141,8 @@ def test_a_held_message_leaves_no_trace_for_peers_until_it_is_restored(embedded_
     river.keyboard.press("Enter")
     own = river.locator("#messages li", has_text="jump off the bridge")
     expect(own.locator(".held-note")).to_contain_text("Only you and the facilitators")
+    expect(own).to_have_class("message mine held-mine")  # their own words, calmly: not styled as censored
+    assert "[hidden]" not in own.locator(".body").evaluate("e => getComputedStyle(e, '::before').content")
     held = maple.locator("#messages li", has_text="jump off the bridge")
     expect(held).to_have_class("message hidden-msg")
     sky.fill("#body", "evening all")

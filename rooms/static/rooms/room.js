@@ -58,7 +58,9 @@ function messageElement(m, pending = false) {
   }
   meta.append(time);
   if (m.id && m.author) meta.append(messageMenu(m));
-  if (m.hidden) li.classList.add("hidden-msg");
+  // Facilitators see a hidden message marked as such; its author sees their own words, held, with a
+  // calm note, not styled as if they had been censored.
+  if (m.hidden) li.classList.add(moderator ? "hidden-msg" : "held-mine");
   if (m.author && muted.has(m.author.id)) li.classList.add("muted-msg");
   li.dataset.authorId = m.author ? String(m.author.id) : "";
   const body = document.createElement("p");
