@@ -24,6 +24,13 @@ def person_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def listen_as_facilitator(channel_name: str, user_id: int) -> None:
+    """A facilitator's room socket of this process hears their alerts too (from the fast path and
+    the outbox), so one reading a room is not the last to know."""
+    relay.local_facilitator_rooms[channel_name] = user_id
+    relay.ensure_relay()
+
+
 def listen_as_person(channel_name: str, user_id: int) -> None:
     """A room socket of this process hears what the outbox has for its person (the second
     reader's hotline card); the channel layer's group reaches it from this process's own sends."""
@@ -33,6 +40,7 @@ def listen_as_person(channel_name: str, user_id: int) -> None:
 
 def stop_listening(channel_name: str) -> None:
     relay.local_people.pop(channel_name, None)
+    relay.local_facilitator_rooms.pop(channel_name, None)
 
 
 async def _group_send(group: str, text: str) -> None:

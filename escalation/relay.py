@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 local_consoles: dict[str, int] = {}  # channel name -> facilitator id, for sockets in this process
 local_people: dict[str, int] = {}  # channel name -> person id, for room sockets in this process
+local_facilitator_rooms: dict[str, int] = {}  # channel name -> facilitator id: their room sockets here
 
 
 def _newest_id() -> int:
@@ -44,7 +45,8 @@ async def deliver(notifications: list[Notification]) -> None:
             targets = [c for c, user_id in list(local_people.items()) if user_id == notification.person_id]
         else:
             recipients = set(notification.recipients)
-            targets = [c for c, user_id in list(local_consoles.items()) if user_id in recipients]
+            targets = [c for listening in (local_consoles, local_facilitator_rooms)
+                       for c, user_id in list(listening.items()) if user_id in recipients]
         for channel in targets:
             try:
                 await layer.send(channel, {"type": "chat.frame", "text": notification.text})
@@ -70,7 +72,7 @@ class OutboxRelay:
         await every(settings.ESCALATION["OUTBOX_POLL_SECONDS"], self.step, "outbox relay")
 
     async def step(self) -> None:
-        if not (local_consoles or local_people):
+        if not (local_consoles or local_people or local_facilitator_rooms):
             # Nobody here to hand anything to: a socket that opens later starts from then (a
             # console's state frame lists every open alert; a card is for the moment it was due).
             self.last_id = await database_sync_to_async(_newest_id)()

@@ -189,6 +189,7 @@ class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
         await self.send_early_frames()
         if self.moderator:
             self.recheck_while_privileged()
+            await self.hear_alerts()
         if joined:
             await self._publish_presence("join", online_count)
 
@@ -227,19 +228,30 @@ class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
             await self.end("You no longer have access to this room.", CLOSE_CODES["not_a_member"])
             return False
         self.user, self.role, self.timeout_until = user, role, timeout_until
-        self.moderator = user.is_facilitator
+        was_moderator, self.moderator = self.moderator, user.is_facilitator
         if self.moderator:
             self.recheck_while_privileged()
+            await self.hear_alerts()
+        elif was_moderator:  # no longer hears what only facilitators may
+            notify.stop_listening(self.channel_name)
+            notify.listen_as_person(self.channel_name, user.pk)
+            await self.channel_layer.group_discard(notify.facilitator_group(user.pk), self.channel_name)
         return True
 
     async def privileged(self) -> bool:
         return self.moderator
+
+    async def hear_alerts(self) -> None:
+        """A facilitator reading a room gets their alerts here too (alert.new: a banner on the page)."""
+        await self.channel_layer.group_add(notify.facilitator_group(self.user.pk), self.channel_name)
+        notify.listen_as_facilitator(self.channel_name, self.user.pk)
 
     async def disconnect(self, code):
         if self.room is None:
             return
         await fanout().leave(self.room.group_name, self)
         notify.stop_listening(self.channel_name)
+        await self.channel_layer.group_discard(notify.facilitator_group(self.user.pk), self.channel_name)
         await self.channel_layer.group_discard(notify.person_group(self.user.pk), self.channel_name)
         await self.leave_account()
         if await db(services.close_connection)(self.channel_name):

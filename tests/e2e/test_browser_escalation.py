@@ -173,3 +173,21 @@ def test_help_is_one_tap_from_the_login_page_on_a_phone(embedded_site, browser):
     page.get_by_role("button", name="Show").click()
     expect(page.locator("a[href='tel:131114']")).to_be_visible()
     context.close()
+
+
+def test_a_facilitator_reading_a_room_sees_an_imminent_alert_from_another(embedded_site, signed_in_page):
+    base = f"http://127.0.0.1:{embedded_site.start_daphne()}"
+    maple = signed_in_page(base, "maple", "demo-maple-pass")
+    river = signed_in_page(base, "river", "demo-river-pass")
+    maple.goto("/rooms/anxiety/")
+    river.goto("/rooms/grief-and-loss/")
+    for page in (maple, river):
+        expect(page.locator("#status")).to_have_text("Connected")
+    river.fill("#body", "I am going to jump off the bridge tonight")
+    river.keyboard.press("Enter")
+    banner = maple.locator("#alert-banner")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("IMMINENT alert: river in Grief")
+    expect(banner.locator("a")).to_have_attribute("href", "/console/")
+    expect(maple).to_have_title("(!) imminent alert · Anxiety · Peer Support Rooms")
+    expect(river.locator("#alert-banner")).to_be_hidden()

@@ -198,6 +198,18 @@ async def test_help_request_is_a_self_referral(alice, maple, anxiety, hotlines):
     await console.disconnect()
 
 
+async def test_a_facilitator_reading_a_room_hears_an_alert_raised_in_another(alice, bob, maple, anxiety, grief, hotlines):
+    reading = await in_room(maple, "grief")  # no console open
+    peer = await in_room(bob, "grief")
+    a = await in_room(alice)
+    await say(a, "I am going to jump off the bridge tonight")
+    alert = (await receive(reading, "alert.new"))["alert"]
+    assert (alert["subject"]["name"], alert["room"]["slug"], alert["level"]) == ("alice", "anxiety", "imminent")
+    assert "alert.new" not in await types_within(peer, 0.5), "a peer's socket never hears alerts"
+    for socket in (reading, peer, a):
+        await socket.disconnect()
+
+
 async def test_acknowledge_step_in_and_resolve_are_in_the_consoles_audit_log(alice, maple, anxiety, hotlines):
     console, _ = await on_duty_console(maple)
     a = await in_room(alice)

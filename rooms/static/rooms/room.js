@@ -194,6 +194,20 @@ function flushOutbox() {
   for (const [clientId, body] of outbox) socket.send({ type: "message.send", client_id: clientId, body });
 }
 
+const alertBanner = document.getElementById("alert-banner");
+const pageTitle = document.title;
+function showAlertBanner(alert) {
+  const who = alert.subject ? alert.subject.name : "someone";
+  const where = alert.room ? ` in ${alert.room.name}` : "";
+  alertBanner.replaceChildren(
+    document.createTextNode(`${alert.level.toUpperCase()} alert: ${who}${where}. `),
+    link("/console/", "Open the console"),
+  );
+  alertBanner.dataset.level = alert.level;
+  alertBanner.hidden = false;
+  document.title = `(!) ${alert.level} alert · ${pageTitle}`;
+}
+
 function shutOut(reason) {
   socket.stop(reason);
   form.querySelector("button").disabled = true;
@@ -300,6 +314,8 @@ const handlers = {
   "mod.done"(f) { notice.textContent = `Done: ${f.action}.`; },
   left() { socket.stop("You left this room."); window.location.assign("/"); },
   "support.offer"(f) { showSupport(f); },
+  // Facilitators only (their room sockets hear their alerts): never the last to know while reading a room.
+  "alert.new"(f) { showAlertBanner(f.alert); },
   "help.requested"(f) { notice.textContent = f.text; },
   "concern.received"(f) { notice.textContent = f.text; },
   "support.invite"(f) {
