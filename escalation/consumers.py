@@ -68,7 +68,7 @@ class ConsoleConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
             await db(self._leave)()
 
     async def standing_holds(self, user) -> bool:
-        if not await db(lambda: user.is_facilitator)():
+        if not user.is_facilitator:  # the role came with the person (rooms.standing.current)
             await self.end("You are no longer a facilitator here, so the console has closed.",
                            CLOSE_NOT_A_FACILITATOR)
             return False

@@ -24,11 +24,15 @@ def person_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def listen_as_facilitator(channel_name: str, user_id: int) -> None:
-    """A facilitator's room socket of this process hears their alerts too (from the fast path and
-    the outbox), so one reading a room is not the last to know."""
-    relay.local_facilitator_rooms[channel_name] = user_id
-    relay.ensure_relay()
+def listen_as_facilitator(channel_name: str, user_id: int, listen: bool = True) -> None:
+    """A facilitator's room socket of this process hears their alerts from the outbox too (the
+    channel layer's group reaches it from the fast path), so one reading a room is not the last to
+    know; listen=False when they are no longer a facilitator."""
+    if listen:
+        relay.local_facilitator_rooms[channel_name] = user_id
+        relay.ensure_relay()
+    else:
+        relay.local_facilitator_rooms.pop(channel_name, None)
 
 
 def listen_as_person(channel_name: str, user_id: int) -> None:
@@ -40,7 +44,6 @@ def listen_as_person(channel_name: str, user_id: int) -> None:
 
 def stop_listening(channel_name: str) -> None:
     relay.local_people.pop(channel_name, None)
-    relay.local_facilitator_rooms.pop(channel_name, None)
 
 
 async def _group_send(group: str, text: str) -> None:

@@ -43,6 +43,12 @@ def log(alert: Alert, kind: str, actor: User | None = None, *, at=None, **detail
     return AlertEvent.objects.create(alert=alert, kind=kind, actor=actor, detail=detail, created_at=at or clock.now())
 
 
+def _open_alert_about(subject: User, room: Room | None, lock: bool = False) -> Alert | None:
+    """The person's newest alert in this room that facilitators are still on."""
+    alerts = Alert.objects.select_for_update() if lock else Alert.objects
+    return alerts.filter(subject=subject, room=room, status__in=Alert.UNRESOLVED).order_by("-created_at").first()
+
+
 def raise_alert(
     *,
     level: str,
@@ -55,12 +61,7 @@ def raise_alert(
 ) -> Raised:
     """Write the alert (or add to the person's open one) before anyone is told. Call in a transaction."""
     now = clock.now()
-    existing = (
-        Alert.objects.select_for_update()
-        .filter(subject=subject, room=room, status__in=Alert.UNRESOLVED)
-        .order_by("-created_at")
-        .first()
-    )
+    existing = _open_alert_about(subject, room, lock=True)
     if existing is not None:
         raised_level = LEVEL_RANK[level] > existing.rank
         if raised_level:
@@ -133,7 +134,7 @@ def request_help(person: User, room: Room, *, asked_just_now: bool = False) -> R
     the help rate) while their alert here is open, it joins that alert and tells nobody again; with
     no open alert it is a new cry for help and is raised whatever the rate."""
     if asked_just_now:
-        waiting = Alert.objects.filter(subject=person, room=room, status__in=Alert.UNRESOLVED).order_by("-created_at").first()
+        waiting = _open_alert_about(person, room)
         if waiting is not None:
             return Raised(waiting, notify=False, new=False)
     return raise_alert(level="crisis", source=Alert.Source.SELF_REFERRAL, subject=person, room=room)

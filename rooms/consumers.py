@@ -90,7 +90,7 @@ class KeepsStanding:
             self.rechecks = asyncio.create_task(self._recheck())
 
     async def _recheck(self) -> None:
-        while await self.privileged():
+        while self.privileged:
             await asyncio.sleep(settings.CHAT["STANDING_RECHECK_SECONDS"])
             try:
                 if not await self.check_standing():
@@ -99,8 +99,7 @@ class KeepsStanding:
                 log.warning("standing re-check failed", exc_info=True)
         self.rechecks = None
 
-    async def privileged(self) -> bool:
-        return True
+    privileged = True  # a console; a room socket, while its person is a facilitator
 
     async def account_changed(self, event):
         if self.user is not None:
@@ -126,13 +125,17 @@ class KeepsStanding:
         await self.close(code=code)
 
 
-def _admit(slug: str, user, opening: bool = True):
-    """The room this person may join (or ChatError), and when their timeout there ends: one hop.
-    `opening`: a new socket, which counts against the person's cap (a socket open already does not)."""
+def _admit(slug: str, user):
+    """The room this person may join (or ChatError), when their timeout there ends: one hop."""
     room = services.enter_room(slug, user)
-    if opening:
-        services.check_socket_count(user)
     return room, moderation.check_can_enter(user, room)
+
+
+def _open(slug: str, user):
+    """_admit for a new socket, which counts against the person's cap; and whether they have
+    one in this room already (for the join announcement): one hop."""
+    room, timeout_until = _admit(slug, user)
+    return room, timeout_until, services.check_socket_count(user, room)
 
 
 class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
@@ -169,7 +172,7 @@ class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
                 raise ChatError("not_signed_in", "Sign in to join a room.")
             after = check_after_param(self.scope["query_string"])
             await room_limits().check("handshake", user)
-            self.room, self.timeout_until = await db(_admit)(self.scope["url_route"]["kwargs"]["slug"], user)
+            self.room, self.timeout_until, self.online_here = await db(_open)(self.scope["url_route"]["kwargs"]["slug"], user)
         except ChatError as refusal:
             await self.close(code=CLOSE_CODES.get(refusal.code, 4400))
             return
@@ -189,13 +192,13 @@ class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
         await self.send_early_frames()
         if self.moderator:
             self.recheck_while_privileged()
-            await self.hear_alerts()
+            await self.hear_alerts(True)
         if joined:
             await self._publish_presence("join", online_count)
 
     def _enter(self, after):
         presence.beat_unless_fresh()
-        joined = services.open_connection(self.room, self.user, self.channel_name, presence.SERVER_ID)
+        joined = services.open_connection(self.room, self.user, self.channel_name, presence.SERVER_ID, self.online_here)
         online = selectors.online_people(self.room)
         # The person's own row of the online list holds their role: no query of its own.
         own = next((person for person in online if person["id"] == self.user.pk), None)
@@ -223,35 +226,42 @@ class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
 
     async def standing_holds(self, user) -> bool:
         try:
-            _, timeout_until, role = await db(lambda: (*_admit(self.room.slug, user, opening=False), user.role))()
+            _, timeout_until = await db(_admit)(self.room.slug, user)
         except ChatError:  # a private room they were in as a facilitator, say
             await self.end("You no longer have access to this room.", CLOSE_CODES["not_a_member"])
             return False
-        self.user, self.role, self.timeout_until = user, role, timeout_until
-        was_moderator, self.moderator = self.moderator, user.is_facilitator
+        self.user, self.role, self.timeout_until = user, user.role, timeout_until
+        self.moderator = user.is_facilitator
+        await self.hear_alerts(self.moderator)
         if self.moderator:
             self.recheck_while_privileged()
-            await self.hear_alerts()
-        elif was_moderator:  # no longer hears what only facilitators may
-            notify.stop_listening(self.channel_name)
-            notify.listen_as_person(self.channel_name, user.pk)
-            await self.channel_layer.group_discard(notify.facilitator_group(user.pk), self.channel_name)
         return True
 
-    async def privileged(self) -> bool:
+    @property
+    def privileged(self) -> bool:
         return self.moderator
 
-    async def hear_alerts(self) -> None:
-        """A facilitator reading a room gets their alerts here too (alert.new: a banner on the page)."""
-        await self.channel_layer.group_add(notify.facilitator_group(self.user.pk), self.channel_name)
-        notify.listen_as_facilitator(self.channel_name, self.user.pk)
+    hearing_alerts = False
+
+    async def hear_alerts(self, hear: bool) -> None:
+        """A facilitator reading a room gets their alerts here too (alert.new: a banner on the page);
+        nobody else does."""
+        if hear == self.hearing_alerts:
+            return
+        self.hearing_alerts = hear
+        group = notify.facilitator_group(self.user.pk)
+        if hear:
+            await self.channel_layer.group_add(group, self.channel_name)
+        else:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        notify.listen_as_facilitator(self.channel_name, self.user.pk, hear)
 
     async def disconnect(self, code):
         if self.room is None:
             return
         await fanout().leave(self.room.group_name, self)
+        await self.hear_alerts(False)
         notify.stop_listening(self.channel_name)
-        await self.channel_layer.group_discard(notify.facilitator_group(self.user.pk), self.channel_name)
         await self.channel_layer.group_discard(notify.person_group(self.user.pk), self.channel_name)
         await self.leave_account()
         if await db(services.close_connection)(self.channel_name):
@@ -331,14 +341,16 @@ class RoomConsumer(KeepsStanding, ChatFrameMixin, AsyncWebsocketConsumer):
 
     async def on_peer_concern(self, frame):
         message_id = frame.get("message_id")
+        prepared = None
         if not await db(escalation.concern_already_raised)(self.user, self.room, message_id):
-            await room_limits().check("concern", self.user)
-        prepared = await db(lambda: notify.prepare(escalation.report_concern(self.user, self.room, message_id)))()
+            await room_limits().check("concern", self.user)  # the same concern again costs nothing
+            prepared = await db(lambda: notify.prepare(escalation.report_concern(self.user, self.room, message_id)))()
         await self.send(text_data=events.frame(
             "concern.received", message_id=message_id,
             text="Thank you for looking out for them. A facilitator will check in.",
         ))
-        await notify.publish(prepared)  # a report alone does not confront the person
+        if prepared is not None:
+            await notify.publish(prepared)  # a report alone does not confront the person
 
     async def on_history_fetch(self, frame):
         before, after = frame.get("before"), frame.get("after")

@@ -93,8 +93,9 @@ def can_enter(room: Room, user: User) -> bool:
     return not room.is_private or user.is_facilitator or is_member(room, user)
 
 
-def live_socket_count(user: User) -> int:
-    return _live_connections().filter(user=user).count()
+def live_room_ids(user: User) -> list[int]:
+    """The room of each live socket of this person (a room twice for two tabs)."""
+    return list(_live_connections().filter(user=user).values_list("room_id", flat=True))
 
 
 def user_online_in(room: Room, user: User) -> bool:

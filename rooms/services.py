@@ -114,7 +114,8 @@ def _store(drafts: list[Draft], screened: list[Screened], stored: dict) -> list[
     for room_id, indices in fresh_by_room.items():
         held = {i for i in indices if drafts[i].room.hold_imminent and screened[i].assessment.level >= Level.IMMINENT}
         shown = [i for i in indices if i not in held]
-        seqs = dict(zip(shown, range(sql.reserve_seqs(room_id, len(shown)) - len(shown) + 1, 10**18))) if shown else {}
+        first = sql.reserve_seqs(room_id, len(shown)) - len(shown) + 1 if shown else None
+        seqs = {i: first + n for n, i in enumerate(shown)}
         for i in indices:
             d = drafts[i]
             messages[i] = Message(room=d.room, seq=seqs.get(i), author=d.author, author_role=d.author.role,
@@ -164,10 +165,13 @@ def enter_room(slug: str, user: User) -> Room:
     return room
 
 
-def check_socket_count(user: User) -> None:
-    """A person's room sockets open at once, on every process, stay under the cap."""
-    if selectors.live_socket_count(user) >= settings.CHAT["SOCKETS_PER_PERSON"]:
+def check_socket_count(user: User, room: Room) -> bool:
+    """A person's room sockets open at once, on every process, stay under the cap. Returns whether
+    they already have one in this room, from the same query, for open_connection."""
+    rooms = selectors.live_room_ids(user)
+    if len(rooms) >= settings.CHAT["SOCKETS_PER_PERSON"]:
         raise ChatError("too_many_sockets", "Too many rooms open from your account: close a tab and try again.")
+    return room.pk in rooms
 
 
 def beat(server_id: str) -> None:
@@ -178,9 +182,11 @@ def beat(server_id: str) -> None:
                                       update_conflicts=True, unique_fields=["id"], update_fields=["seen_at"])
 
 
-def open_connection(room: Room, user: User, channel_name: str, server_id: str) -> bool:
-    """Record a socket; True when it is the user's first live one in the room (a join)."""
-    first = not selectors.user_online_in(room, user)
+def open_connection(room: Room, user: User, channel_name: str, server_id: str,
+                    online_here: bool | None = None) -> bool:
+    """Record a socket; True when it is the user's first live one in the room (a join).
+    `online_here`: whether they had one already, when the handshake has read it (check_socket_count)."""
+    first = not (selectors.user_online_in(room, user) if online_here is None else online_here)
     socket = Connection(channel_name=channel_name, room=room, user=user, server_id=server_id)
     try:
         with transaction.atomic():

@@ -55,6 +55,7 @@ def current(session_key: str | None, user_id: int, signing_out: bool = False) ->
         store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
         user = auth.get_user(SimpleNamespace(session=store))
         if user.is_authenticated and user.pk == user_id:
+            user.role  # read here, in the database hop, for the socket's checks of the role  # noqa: B018
             return user
     return SIGNED_OUT if User.objects.filter(pk=user_id).exists() else DELETED
 

@@ -3,6 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.pages import in_room
+
 pytestmark = pytest.mark.e2e
 
 
@@ -16,9 +18,7 @@ def test_crisis_card_console_alert_acknowledge_and_step_in(embedded_site, signed
 
     river = signed_in_page(base, "river", "demo-river-pass", viewport={"width": 390, "height": 844})
     sky = signed_in_page(base, "sky", "demo-sky-pass")
-    for page in (river, sky):
-        page.goto("/rooms/anxiety/")
-        expect(page.locator("#status")).to_have_text("Connected")
+    in_room("anxiety", river, sky)
 
     river.fill("#body", "honestly I want to die, I can't do this anymore")
     river.keyboard.press("Enter")
@@ -133,9 +133,7 @@ def test_a_held_message_leaves_no_trace_for_peers_until_it_is_restored(embedded_
     river = signed_in_page(base, "river", "demo-river-pass", viewport={"width": 390, "height": 844})
     sky = signed_in_page(base, "sky", "demo-sky-pass")
     maple = signed_in_page(base, "maple", "demo-maple-pass")
-    for page in (river, sky, maple):
-        page.goto("/rooms/anxiety/")
-        expect(page.locator("#status")).to_have_text("Connected")
+    in_room("anxiety", river, sky, maple)
 
     river.fill("#body", "I am going to jump off the bridge tonight")
     river.keyboard.press("Enter")
@@ -179,10 +177,8 @@ def test_a_facilitator_reading_a_room_sees_an_imminent_alert_from_another(embedd
     base = f"http://127.0.0.1:{embedded_site.start_daphne()}"
     maple = signed_in_page(base, "maple", "demo-maple-pass")
     river = signed_in_page(base, "river", "demo-river-pass")
-    maple.goto("/rooms/anxiety/")
-    river.goto("/rooms/grief-and-loss/")
-    for page in (maple, river):
-        expect(page.locator("#status")).to_have_text("Connected")
+    in_room("anxiety", maple)
+    in_room("grief-and-loss", river)
     river.fill("#body", "I am going to jump off the bridge tonight")
     river.keyboard.press("Enter")
     banner = maple.locator("#alert-banner")

@@ -3,6 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.pages import in_room
+
 pytestmark = pytest.mark.e2e
 
 
@@ -11,9 +13,7 @@ def test_hide_lock_and_mute_as_people_would(embedded_site, signed_in_page):
     maple = signed_in_page(base, "maple", "demo-maple-pass")
     river = signed_in_page(base, "river", "demo-river-pass", viewport={"width": 390, "height": 844})
     sky = signed_in_page(base, "sky", "demo-sky-pass")
-    for page in (maple, river, sky):
-        page.goto("/rooms/depression/")
-        expect(page.locator("#status")).to_have_text("Connected")
+    in_room("depression", maple, river, sky)
 
     sky.fill("#body", "you are all losers")
     sky.keyboard.press("Enter")
@@ -61,9 +61,7 @@ def test_cancel_on_a_moderation_prompt_sanctions_nobody(embedded_site, signed_in
     base = f"http://127.0.0.1:{embedded_site.start_daphne()}"
     maple = signed_in_page(base, "maple", "demo-maple-pass", viewport={"width": 390, "height": 844})
     sky = signed_in_page(base, "sky", "demo-sky-pass")
-    for page in (maple, sky):
-        page.goto("/rooms/depression/")
-        expect(page.locator("#status")).to_have_text("Connected")
+    in_room("depression", maple, sky)
     sky.fill("#body", "having a rough night")
     sky.keyboard.press("Enter")
     row = maple.locator("#messages li", has_text="having a rough night")
@@ -94,9 +92,7 @@ def test_a_refused_message_says_why_on_its_bubble_and_can_be_retried_or_removed(
     maple = signed_in_page(base, "maple", "demo-maple-pass")
     river = signed_in_page(base, "river", "demo-river-pass", viewport={"width": 390, "height": 844})
     sky = signed_in_page(base, "sky", "demo-sky-pass")
-    for page in (maple, river, sky):
-        page.goto("/rooms/depression/")
-        expect(page.locator("#status")).to_have_text("Connected")
+    in_room("depression", maple, river, sky)
     maple.click("#lock-btn")
     expect(river.locator("#room-mode")).to_have_text("This room is read-only for now.")
 
