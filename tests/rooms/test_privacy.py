@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import sync_to_async
 from django.core.management import call_command
+from django.db.models import Q
 from django.test import Client
 from django.urls import reverse
 
@@ -248,3 +249,33 @@ def test_retention_deletes_old_sign_in_records_and_expired_sessions(alice):
     assert not AccessLog.objects.filter(attempt_time__lt=clock.now() - timedelta(days=365)).exists()
     assert AccessLog.objects.filter(user_agent="phone").count() == 1 and not AccessAttempt.objects.exists()
     assert Session.objects.count() == 1 and Session.objects.get().expire_date > clock.now()
+
+
+def test_deletion_reaches_every_table_docs_privacy_lists(alice, bob, maple, anxiety, hotlines):
+    """docs/privacy.md's table, row by row: what is deleted goes, what stays keeps no link to her."""
+    from escalation.models import ConsoleConnection, FacilitatorDuty
+    from rooms.models import AuditEntry, Connection, PersonalMute, ServerProcess
+
+    services.enter_room("anxiety", alice)
+    theirs = post(anxiety, bob, "bob's words")
+    moderation.report(alice, anxiety, theirs.pk, "spam", "adverts")
+    moderation.set_mute(alice, bob.pk, True)
+    moderation.time_out(maple, anxiety, alice.pk, 60, "a pause")
+    server = ServerProcess.objects.create(id="p1", seen_at=clock.now())
+    Connection.objects.create(channel_name="c1", room=anxiety, user=alice, server=server)
+    ConsoleConnection.objects.create(channel_name="c2", user=alice, server=server)
+    FacilitatorDuty.objects.create(user=alice, on_duty=False)
+    audited = set(AuditEntry.objects.filter(target=alice).values_list("pk", flat=True))
+    audited |= set(AuditEntry.objects.filter(actor=alice).values_list("pk", flat=True))
+    assert audited
+
+    alice_id = alice.pk  # the row's pk is gone with it
+    privacy.delete_account(alice)
+
+    for model in (Membership, PersonalMute, Connection, ConsoleConnection, FacilitatorDuty):
+        assert not model.objects.filter(user_id=alice_id).exists(), model.__name__
+    assert not Report.objects.filter(reporter_id=alice_id).exists()
+    assert Report.objects.get().reporter is None  # the report stays for facilitators, without her
+    kept = AuditEntry.objects.filter(pk__in=audited)
+    assert kept.count() == len(audited)
+    assert not kept.filter(Q(actor_id=alice_id) | Q(target_id=alice_id)).exists()
